@@ -1,0 +1,279 @@
+"""``mo``: rows of a MatrixOne (MySQL-protocol) table or SELECT query, as text documents.
+
+An item is a "row set": up to ``rows_per_document`` rows in ``id_column`` order, with
+uri ``table/<table>/rows/<first_id>-<last_id>`` (``query/rows/…`` for a query source).
+Its content is the rows rendered as text (``row_template`` or one JSON object per row),
+separated by blank lines; version = sha256 of that text, or ``<max watermark>-<count>``
+when ``watermark_column`` is set. Identifiers are checked against information_schema and
+always backtick-quoted; values always travel as query parameters.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import string
+from collections.abc import Iterable, Iterator
+from typing import Any, BinaryIO, ClassVar
+from urllib.parse import quote, unquote
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+
+from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from connectors.registry import register
+from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from ingestflow.records import FileType, SourceItem, SourceType
+
+
+def quote_ident(name: str) -> str:
+    """A backtick-quoted SQL identifier (embedded backticks doubled)."""
+    return "`" + name.replace("`", "``") + "`"
+
+
+class MoConfig(ConnectorConfig):
+    """Config of a MatrixOne source (host/port/username/password as in the seed)."""
+
+    host: str = Field(..., min_length=1)
+    port: int = Field(6001, ge=1, le=65535)
+    username: str = Field(..., min_length=1, description="MatrixOne login, e.g. 'account:user'.")
+    password: SecretStr = Field(...)
+    database: str = Field(..., min_length=1)
+    table: str | None = Field(None, description="Table to load (exactly one of table / query).")
+    query: str | None = Field(None, description="A single SELECT to load (exactly one of table / query).")
+    id_column: str = Field("id", min_length=1, description="Unique, ordered key column.")
+    content_columns: list[str] | None = Field(None, description="Columns rendered into the text (default all).")
+    row_template: str | None = Field(None, description="str.format template over the row, e.g. '{title}: {body}'.")
+    watermark_column: str | None = Field(None, description="e.g. updated_at; makes versions watermark-based.")
+    rows_per_document: int = Field(1000, ge=1, le=100_000)
+
+    @model_validator(mode="after")
+    def _table_or_query(self) -> MoConfig:
+        if bool(self.table) == bool(self.query):
+            raise ValueError("exactly one of 'table' or 'query' is required")
+        return self
+
+    @field_validator("query")
+    @classmethod
+    def _single_select(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        text = value.strip().rstrip(";").strip()
+        if not text.lower().startswith(("select", "with")) or ";" in text:
+            raise ValueError("query must be a single SELECT statement")
+        return text
+
+    @field_validator("row_template")
+    @classmethod
+    def _plain_fields(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        for _, field, _, _ in string.Formatter().parse(value):
+            if field is not None and (not field or "." in field or "[" in field):
+                raise ValueError("row_template fields must be plain column names like {title}")
+        return value
+
+
+class MoConnector:
+    """A MatrixOne table or query as a stream of row-set documents."""
+
+    kind: ClassVar[str] = "mo"
+
+    def __init__(self, config: MoConfig) -> None:
+        self.config = config
+        self._columns: list[str] | None = None
+
+    def __repr__(self) -> str:
+        target = f"table={self.config.table!r}" if self.config.table else "query=…"
+        return f"MoConnector(host={self.config.host!r}, port={self.config.port}, database={self.config.database!r}, {target})"
+
+    # -- connection and errors -------------------------------------------------------
+    def _error(self, exc: Exception) -> IngestError:
+        """Map a pymysql error to the error tree (never echoing the password)."""
+        import pymysql
+
+        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
+        where = f"{self.config.host}:{self.config.port}"
+        if code in (1045, 1044, 1142, 1143):
+            return AuthError(f"MatrixOne at {where} rejected the credentials of user {self.config.username!r}")
+        if code == 1049:
+            return NotFound(f"database {self.config.database!r} does not exist")
+        if code == 1146:
+            return NotFound(f"table {self.config.table!r} does not exist in database {self.config.database!r}")
+        if code in (2003, 2006, 2013) or isinstance(exc, (OSError, TimeoutError)):
+            return ProviderUnavailable(f"MatrixOne at {where} is unreachable")
+        if isinstance(exc, pymysql.err.ProgrammingError) or code in (1054, 1064):
+            return ValidationFailed(f"the configured query or columns are invalid (MySQL error {code})")
+        return ProviderError(f"MatrixOne request failed (MySQL error {code})")
+
+    def _connect(self) -> Any:
+        try:
+            import pymysql
+            import pymysql.cursors
+        except ImportError:  # pragma: no cover - depends on the install
+            raise ProviderError("the mo connector needs the 'pymysql' package (pip install pymysql)") from None
+        try:
+            return pymysql.connect(
+                host=self.config.host, port=self.config.port, user=self.config.username,
+                password=self.config.password.get_secret_value(), database=self.config.database,
+                connect_timeout=5, read_timeout=30, write_timeout=30, charset="utf8mb4",
+                cursorclass=pymysql.cursors.DictCursor, autocommit=True,
+            )
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc) from None
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        conn = self._connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, tuple(params))
+                return list(cur.fetchall())
+        except IngestError:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            raise self._error(exc) from None
+        finally:
+            conn.close()
+
+    # -- schema checks ---------------------------------------------------------------
+    def _source_sql(self) -> str:
+        if self.config.table:
+            return f"{quote_ident(self.config.database)}.{quote_ident(self.config.table)}"
+        return f"({self.config.query}) AS _ingest_q"
+
+    def columns(self) -> list[str]:
+        """Columns of the table (from information_schema) or of the query's result."""
+        if self._columns is None:
+            if self.config.table:
+                rows = self._run(
+                    "SELECT COLUMN_NAME AS c FROM information_schema.COLUMNS WHERE TABLE_SCHEMA=%s AND TABLE_NAME=%s "
+                    "ORDER BY ORDINAL_POSITION", (self.config.database, self.config.table))
+                if not rows:
+                    raise NotFound(f"table {self.config.table!r} does not exist in database {self.config.database!r}")
+                self._columns = [r["c"] for r in rows]
+            else:
+                conn = self._connect()
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute(f"SELECT * FROM {self._source_sql()} LIMIT 0")
+                        self._columns = [d[0] for d in cur.description]
+                except Exception as exc:  # noqa: BLE001
+                    raise self._error(exc) from None
+                finally:
+                    conn.close()
+        wanted = [self.config.id_column, *(self.config.content_columns or []),
+                  *([self.config.watermark_column] if self.config.watermark_column else [])]
+        missing = [c for c in wanted if c not in self._columns]
+        if missing:
+            raise ValidationFailed(f"unknown column(s) {', '.join(map(repr, missing))}")
+        return self._columns
+
+    def validate(self) -> None:
+        """Connect; the database (and the table or query) must exist and be readable."""
+        found = self._run("SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME=%s",
+                          (self.config.database,))
+        if not found:
+            raise NotFound(f"database {self.config.database!r} does not exist")
+        self.columns()
+
+    # -- row sets --------------------------------------------------------------------
+    @property
+    def _base_uri(self) -> str:
+        return f"table/{self.config.table}" if self.config.table else "query"
+
+    def _select(self, where: str) -> str:
+        cols = self.columns()
+        order = quote_ident(self.config.id_column)
+        return (f"SELECT {', '.join(quote_ident(c) for c in cols)} FROM {self._source_sql()} "
+                f"WHERE {where} ORDER BY {order}")
+
+    def render(self, rows: list[dict[str, Any]]) -> str:
+        """Rows as text: the row template per row, or one JSON object per row; blank-line separated."""
+        content = self.config.content_columns
+        parts = []
+        for row in rows:
+            if self.config.row_template:
+                try:
+                    parts.append(self.config.row_template.format(**row))
+                except KeyError as exc:
+                    raise ValidationFailed(f"row_template names unknown column {exc.args[0]!r}") from None
+            else:
+                data = {k: row[k] for k in content} if content else row
+                parts.append(json.dumps(data, ensure_ascii=False, default=str))
+        return "\n\n".join(parts)
+
+    def _item(self, rows: list[dict[str, Any]]) -> SourceItem:
+        idc = self.config.id_column
+        first, last = _enc(rows[0][idc]), _enc(rows[-1][idc])
+        text = self.render(rows).encode("utf-8")
+        extra: dict[str, Any] = {"rows": len(rows)}
+        modified = None
+        if self.config.watermark_column:
+            marks = [r[self.config.watermark_column] for r in rows if r[self.config.watermark_column] is not None]
+            top = max(marks) if marks else None
+            version = f"{top}-{len(rows)}"
+            extra["watermark"] = str(top) if top is not None else None
+            modified = top.timestamp() if hasattr(top, "timestamp") else None
+        else:
+            version = hashlib.sha256(text).hexdigest()
+        name = f"{self.config.table or 'query'} rows {first}-{last}.txt"
+        return SourceItem(f"{self._base_uri}/rows/{first}-{last}", name, len(text), FileType.TXT,
+                          version, modified, extra)
+
+    def _batches(self) -> Iterator[list[dict[str, Any]]]:
+        """Row batches by keyset pagination on ``id_column`` (one bounded query per batch)."""
+        idc = quote_ident(self.config.id_column)
+        limit = int(self.config.rows_per_document)
+        rows = self._run(self._select("1=1") + f" LIMIT {limit}")
+        while rows:
+            yield rows
+            if len(rows) < limit:
+                return
+            rows = self._run(self._select(f"{idc} > %s") + f" LIMIT {limit}", (rows[-1][self.config.id_column],))
+
+    def _range(self, uri: str) -> list[dict[str, Any]]:
+        prefix = f"{self._base_uri}/rows/"
+        if not uri.startswith(prefix) or uri[len(prefix):].count("-") != 1:
+            raise NotFound(f"{uri!r} is not a row set of this source")
+        first, last = (_dec(p) for p in uri[len(prefix):].split("-"))
+        idc = quote_ident(self.config.id_column)
+        rows = self._run(self._select(f"{idc} >= %s AND {idc} <= %s"), (first, last))
+        if not rows:
+            raise NotFound(f"row set {uri!r} has no rows")
+        return rows
+
+    def list(
+        self, uris: Iterable[str] | None = None, file_types: Iterable[int] | None = None
+    ) -> Iterator[SourceItem]:
+        """Row sets of the whole table/query (uri "" or the base uri) or the given row-set uris."""
+        types = normalise_file_types(file_types)
+        if types and int(FileType.TXT) not in types:
+            return
+        for uri in list(uris or []) or [""]:
+            uri = uri.strip("/")
+            if uri in ("", self._base_uri, f"{self._base_uri}/rows"):
+                for rows in self._batches():
+                    item = self._item(rows)
+                    if wanted_type(item, types):
+                        yield item
+            else:
+                yield self.stat(uri)
+
+    def open(self, uri: str) -> BinaryIO:
+        """The row set re-queried and rendered as UTF-8 text."""
+        return io.BytesIO(self.render(self._range(uri)).encode("utf-8"))
+
+    def stat(self, uri: str) -> SourceItem:
+        """Metadata of one row set (re-queried)."""
+        return self._item(self._range(uri))
+
+
+def _enc(value: Any) -> str:
+    return quote(str(value), safe="").replace("-", "%2D")
+
+
+def _dec(value: str) -> str:
+    return unquote(value)
+
+
+register("mo", SourceType.MO, MoConfig, MoConnector)

@@ -1,0 +1,133 @@
+"""The plain functions behind the load flow's tasks (testable without Prefect).
+
+Each takes ids and builds what it needs (connector, embedder, Milvus client) itself, so
+the Prefect tasks wrapping them take only serializable arguments.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors import build_connector
+from indexers.chunking import Chunker, ChunkRules
+from indexers.embedding import Embedder, load_embedder
+from indexers.milvus_store import ChunkFilter, VolumeStore
+from indexers.parsing import parse_file
+from ingestflow.catalog import ops
+from ingestflow.catalog.models import LoadTask, Volume
+from ingestflow.errors import ModelNotAvailable
+from ingestflow.records import Chunk, Section
+from ingestflow.settings import get_settings
+
+PARSER_VERSION = "parse-v1"
+
+
+@dataclass
+class TaskContext:
+    """Everything a load needs about its task, resolved once per flow run."""
+
+    task: LoadTask
+    volume: Volume
+    connector_kind: str
+    connector_config: dict[str, Any]
+    rules: ChunkRules
+    ocr_languages: str
+    tenant_code: str
+    org_code: str
+
+    @property
+    def fingerprint(self) -> str:
+        """The processing config a chunk depends on (parser, OCR, chunk rules, embedding model)."""
+        raw = f"{PARSER_VERSION}|{self.ocr_languages}|{self.rules.fingerprint()}|{self.volume.embedding_model}@{self.volume.embedding_dim}"
+        return hashlib.sha1(raw.encode()).hexdigest()[:12]
+
+    def connector(self):  # noqa: ANN201
+        return build_connector(self.connector_kind, self.connector_config)
+
+    def store(self) -> VolumeStore:
+        settings = get_settings()
+        token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
+        return VolumeStore(settings.resolved_milvus_uri, self.volume.collection, self.volume.embedding_dim, token)
+
+    def embedder(self) -> Embedder:
+        embedder = load_embedder(self.volume.embedding_model, get_settings().embedding_threads)
+        if embedder.dimension != self.volume.embedding_dim:
+            raise ModelNotAvailable(
+                f"volume {self.volume.name!r} was built with {self.volume.embedding_model} "
+                f"({self.volume.embedding_dim}-d) but the model now gives {embedder.dimension}-d vectors"
+            )
+        return embedder
+
+
+def task_context(task_id: str) -> TaskContext:
+    """Resolve a task's volume, connector and processing rules."""
+    from connectors import entry_for
+
+    settings = get_settings()
+    task = ops.get_task(task_id)
+    volume = ops.get_volume(task.volume_id)
+    connector = ops.get_connector(task.connector_id)
+    process = task.process_config or {}
+    segment = process.get("segment") or {}
+    pre = {r.get("id"): r.get("enabled") for r in process.get("pre_process_rules") or [] if isinstance(r, dict)}
+    rules = ChunkRules(
+        chunk_size=int(segment.get("chunk_size") or settings.chunk_size),
+        chunk_overlap=int(segment.get("chunk_overlap", settings.chunk_overlap)),
+        unit=segment.get("unit") or settings.chunk_unit,
+        separators=[s for s in [segment.get("separator")] + list(segment.get("separators") or []) if s],
+        remove_extra_space=bool(pre.get("remove_extra_space", True)),
+        remove_url_and_email=bool(pre.get("remove_url_and_email", False)),
+    )
+    return TaskContext(
+        task=task, volume=volume, connector_kind=entry_for(connector.source_type).kind,
+        connector_config=connector.config, rules=rules,
+        ocr_languages=process.get("ocr_languages") or settings.ocr_languages,
+        tenant_code=task.tenant_code or volume.tenant_code or settings.default_tenant_code,
+        org_code=task.org_code or volume.org_code or settings.default_org_code,
+    )
+
+
+def fetch_and_parse(ctx: TaskContext, uri: str, name: str) -> tuple[list[Section], int]:
+    """Stream a source item to a temp file and parse it; returns (sections, bytes read)."""
+    tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
+    try:
+        local = tmp_dir / ("doc" + Path(name).suffix.lower())
+        with ctx.connector().open(uri) as src, local.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+        return parse_file(local, name, ocr_languages=ctx.ocr_languages), local.stat().st_size
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def split_sections(ctx: TaskContext, doc_id: str, sections: list[Section]) -> list[Chunk]:
+    """Chunks of one document under the task's rules, sized by the volume's model tokenizer."""
+    embedder = ctx.embedder()
+    return Chunker(ctx.rules, embedder.count_tokens).chunk(doc_id, sections)
+
+
+def embed_and_write(ctx: TaskContext, chunks: list[Chunk], meta: dict[str, dict[str, Any]]) -> int:
+    """Embed a batch of chunks (from any number of files) and upsert them."""
+    if not chunks:
+        return 0
+    vectors = ctx.embedder().embed_batch([c.text for c in chunks])
+    store = ctx.store()
+    store.ensure()
+    return store.upsert(chunks, vectors, meta)
+
+
+def replace_old_chunks(ctx: TaskContext, doc_id: str, new_ids: list[str]) -> int:
+    """After a document's new chunks are written, delete its chunks that are not among them."""
+    store = ctx.store()
+    store.ensure()
+    return store.delete(ChunkFilter(doc_ids=[doc_id], exclude_chunk_ids=new_ids or None))
+
+
+def doc_meta(ctx: TaskContext, row) -> dict[str, Any]:  # noqa: ANN001
+    """The document fields stored on each chunk."""
+    return {"volume_id": ctx.volume.id, "tenant_code": ctx.tenant_code, "org_code": ctx.org_code,
+            "name": row.name, "uri": row.uri, "file_type": row.file_type}

@@ -1,0 +1,217 @@
+"""Milvus: one collection per volume, written by upsert, searched semantic / BM25 / hybrid.
+
+Milvus Lite (a local file, default ``.ingestflow/milvus.db``) or any Milvus by URI. Only one
+process can open a Lite file; multi-process setups (API + worker) run ``milvus-lite`` as a
+server on 127.0.0.1 and connect by URI (see ``ingestflow.stack``), the same path as a real
+Milvus.
+
+Schema: ``id`` (deterministic chunk id, primary key), doc/volume/tenant/org ids, uri, file
+type, position, page, ``text`` (jieba analyzer with a Chinese stop-word filter, BM25
+function → ``sparse``), ``dense`` (the embedding, FLAT/COSINE: exact search).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from ingestflow.errors import NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from ingestflow.records import Chunk
+
+# Function words that would otherwise match almost every Chinese chunk in BM25.
+CHINESE_STOP_WORDS = [
+    "的", "了", "和", "是", "在", "就", "都", "而", "及", "与", "着", "或", "一个", "没有", "我们", "你们",
+    "他们", "它们", "这", "那", "之", "也", "被", "把", "让", "从", "到", "对", "为", "以", "于", "上",
+    "下", "中", "其", "并", "等", "吗", "呢", "吧", "啊", "所", "这个", "那个", "如果", "因为", "所以",
+    "但是", "而且", "可以", "就是", "还是", "什么", "怎么", "如何", "哪", "个", "有", "将", "很", "又",
+    "the", "a", "an", "of", "to", "and", "or", "in", "on", "is", "are", "was", "for", "with", "by", "at",
+]
+ANALYZER_PARAMS = {"tokenizer": "jieba", "filter": ["lowercase", {"type": "stop", "stop_words": CHINESE_STOP_WORDS}]}
+OUTPUT_FIELDS = ["doc_id", "volume_id", "doc_name", "uri", "file_type", "position", "page", "text", "content_hash",
+                 "tenant_code", "org_code"]
+MAX_TEXT = 60000
+
+_clients: dict[tuple[str, str], Any] = {}
+_clients_lock = threading.Lock()
+
+
+def milvus_client(uri: str, token: str = "") -> Any:
+    """One MilvusClient per (uri, token) per process (a Lite file may be opened once)."""
+    from pymilvus import MilvusClient
+    from pymilvus.exceptions import MilvusException
+
+    key = (uri, token)
+    with _clients_lock:
+        if key not in _clients:
+            try:
+                _clients[key] = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+            except MilvusException as exc:
+                raise ProviderUnavailable(f"cannot open Milvus at {uri!r}: {exc.message}") from None
+            except Exception as exc:  # noqa: BLE001 - grpc/lite start-up failures
+                raise ProviderUnavailable(f"cannot open Milvus at {uri!r}: {type(exc).__name__}: {exc}") from None
+        return _clients[key]
+
+
+def close_clients() -> None:
+    """Close every cached client (releases a Lite file for another process)."""
+    with _clients_lock:
+        for client in _clients.values():
+            try:
+                client.close()
+            except Exception:  # noqa: BLE001, S110 - closing is best effort
+                pass
+        _clients.clear()
+
+
+def quote(value: str) -> str:
+    """A Milvus string literal: values are escaped, never spliced in raw."""
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+@dataclass
+class ChunkFilter:
+    """Server-side filters; every value is escaped into the expression."""
+
+    tenant_code: str | None = None
+    org_code: str | None = None
+    uri_prefix: str | None = None
+    file_types: Sequence[int] | None = None
+    doc_ids: Sequence[str] | None = None
+    exclude_doc_ids: Sequence[str] | None = None
+    exclude_chunk_ids: Sequence[str] | None = None
+
+    def expression(self) -> str:
+        parts = []
+        if self.tenant_code is not None:
+            parts.append(f"tenant_code == {quote(self.tenant_code)}")
+        if self.org_code is not None:
+            parts.append(f"org_code == {quote(self.org_code)}")
+        if self.uri_prefix:
+            if any(c in self.uri_prefix for c in "%_"):
+                raise ValidationFailed("uri prefix may not contain % or _ wildcards")
+            parts.append(f"uri like {quote(self.uri_prefix + '%')}")
+        if self.file_types:
+            parts.append(f"file_type in [{', '.join(str(int(t)) for t in self.file_types)}]")
+        if self.doc_ids:
+            parts.append(f"doc_id in [{', '.join(quote(d) for d in self.doc_ids)}]")
+        if self.exclude_doc_ids:
+            parts.append(f"doc_id not in [{', '.join(quote(d) for d in self.exclude_doc_ids)}]")
+        if self.exclude_chunk_ids:
+            parts.append(f"id not in [{', '.join(quote(d) for d in self.exclude_chunk_ids)}]")
+        return " and ".join(parts)
+
+
+class VolumeStore:
+    """The Milvus collection of one volume."""
+
+    def __init__(self, uri: str, collection: str, dimension: int, token: str = "") -> None:
+        self.uri = uri
+        self.collection = collection
+        self.dimension = dimension
+        self.client = milvus_client(uri, token)
+
+    def _call(self, what: str, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        from pymilvus.exceptions import MilvusException
+
+        try:
+            return fn(*args, **kwargs)
+        except MilvusException as exc:
+            if "not exist" in (exc.message or "") or "not found" in (exc.message or "").lower():
+                raise NotFound(f"Milvus collection {self.collection!r}: {exc.message}") from None
+            raise ProviderError(f"Milvus {what} on {self.collection!r} failed: {exc.message}") from None
+
+    def ensure(self) -> None:
+        """Create the collection with its schema and indexes if it does not exist."""
+        from pymilvus import DataType, Function, FunctionType
+
+        if self.client.has_collection(self.collection):
+            return
+        schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
+        schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
+        schema.add_field("doc_id", DataType.VARCHAR, max_length=64)
+        schema.add_field("volume_id", DataType.VARCHAR, max_length=32)
+        schema.add_field("tenant_code", DataType.VARCHAR, max_length=128)
+        schema.add_field("org_code", DataType.VARCHAR, max_length=128)
+        schema.add_field("doc_name", DataType.VARCHAR, max_length=1024)
+        schema.add_field("uri", DataType.VARCHAR, max_length=4096)
+        schema.add_field("file_type", DataType.INT64)
+        schema.add_field("position", DataType.INT64)
+        schema.add_field("page", DataType.INT64)
+        schema.add_field("content_hash", DataType.VARCHAR, max_length=64)
+        schema.add_field("text", DataType.VARCHAR, max_length=65535, enable_analyzer=True, analyzer_params=ANALYZER_PARAMS)
+        schema.add_field("dense", DataType.FLOAT_VECTOR, dim=self.dimension)
+        schema.add_field("sparse", DataType.SPARSE_FLOAT_VECTOR)
+        schema.add_function(Function(name="text_bm25", function_type=FunctionType.BM25,
+                                     input_field_names=["text"], output_field_names=["sparse"]))
+        index = self.client.prepare_index_params()
+        index.add_index("dense", index_type="FLAT", metric_type="COSINE")
+        index.add_index("sparse", index_type="SPARSE_INVERTED_INDEX", metric_type="BM25")
+        self._call("create", self.client.create_collection, self.collection, schema=schema, index_params=index)
+
+    def drop(self) -> None:
+        """Remove the collection and all its chunks."""
+        if self.client.has_collection(self.collection):
+            self._call("drop", self.client.drop_collection, self.collection)
+
+    def upsert(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]], meta: dict[str, dict[str, Any]]) -> int:
+        """Write chunks (idempotent: same id → same row). ``meta`` maps doc_id → document fields."""
+        rows = []
+        for chunk, vector in zip(chunks, vectors, strict=True):
+            doc = meta[chunk.doc_id]
+            rows.append({
+                "id": chunk.id, "doc_id": chunk.doc_id, "volume_id": doc["volume_id"],
+                "tenant_code": doc.get("tenant_code", ""), "org_code": doc.get("org_code", ""),
+                "doc_name": doc["name"][:1024], "uri": doc["uri"][:4096], "file_type": int(doc.get("file_type", 0)),
+                "position": chunk.position, "page": chunk.page or 0, "content_hash": chunk.content_hash,
+                "text": chunk.text[:MAX_TEXT], "dense": list(vector),
+            })
+        if rows:
+            self._call("upsert", self.client.upsert, self.collection, rows)
+        return len(rows)
+
+    def delete(self, flt: ChunkFilter) -> int:
+        """Delete the chunks matching a filter (refuses an empty filter)."""
+        expr = flt.expression()
+        if not expr:
+            raise ValidationFailed("refusing to delete with an empty filter")
+        result = self._call("delete", self.client.delete, self.collection, filter=expr)
+        return len(result) if isinstance(result, list) else int(result.get("delete_count", 0) if isinstance(result, dict) else 0)
+
+    def count(self, flt: ChunkFilter | None = None) -> int:
+        """Number of chunks matching a filter."""
+        expr = flt.expression() if flt else ""
+        rows = self._call("count", self.client.query, self.collection, filter=expr, output_fields=["count(*)"])
+        return int(rows[0]["count(*)"]) if rows else 0
+
+    def ids(self, flt: ChunkFilter, limit: int = 16384) -> list[dict[str, Any]]:
+        """id, doc_id and content_hash of matching chunks."""
+        return self._call("query", self.client.query, self.collection, filter=flt.expression(),
+                          output_fields=["id", "doc_id", "content_hash"], limit=limit)
+
+    def search(self, *, mode: str, query_text: str, query_vector: Sequence[float] | None, limit: int,
+               flt: ChunkFilter, rrf_k: int = 60) -> list[dict[str, Any]]:
+        """Raw hits: semantic (dense, COSINE), full_text (BM25) or hybrid (RRF of both)."""
+        from pymilvus import AnnSearchRequest, RRFRanker
+
+        expr = flt.expression()
+        if mode == "semantic":
+            result = self._call("search", self.client.search, self.collection, data=[list(query_vector)],
+                                anns_field="dense", limit=limit, filter=expr, output_fields=OUTPUT_FIELDS,
+                                search_params={"metric_type": "COSINE"})
+        elif mode == "full_text":
+            result = self._call("search", self.client.search, self.collection, data=[query_text],
+                                anns_field="sparse", limit=limit, filter=expr, output_fields=OUTPUT_FIELDS,
+                                search_params={"metric_type": "BM25"})
+        elif mode == "hybrid":
+            fetch = max(limit * 2, 20)
+            requests = [
+                AnnSearchRequest([list(query_vector)], "dense", {"metric_type": "COSINE"}, limit=fetch, expr=expr or None),
+                AnnSearchRequest([query_text], "sparse", {"metric_type": "BM25"}, limit=fetch, expr=expr or None),
+            ]
+            result = self._call("hybrid search", self.client.hybrid_search, self.collection, requests,
+                                RRFRanker(rrf_k), limit=limit, output_fields=OUTPUT_FIELDS)
+        else:
+            raise ValidationFailed(f"unknown retrieval strategy {mode!r}: use semantic, full_text or hybrid")
+        return [dict(hit["entity"], id=hit["id"], distance=float(hit["distance"])) for hit in (result[0] if result else [])]

@@ -1,0 +1,1 @@
+"""The metadata catalog (SQLAlchemy 2.0)."""

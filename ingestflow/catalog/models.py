@@ -1,0 +1,138 @@
+"""Catalog tables (SQLAlchemy 2.0): connectors, volumes, load tasks, task files, runs.
+
+The catalog is the source of truth for the seed API; Milvus holds chunks and vectors,
+Prefect holds run orchestration.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+
+
+def now_ts() -> int:
+    """Unix seconds, the seed's timestamp unit."""
+    return int(time.time())
+
+
+class Base(DeclarativeBase):
+    """Declarative base of the catalog."""
+
+
+class Connector(Base):
+    """A configured source (seed 002 connector). ``config`` holds secrets: never return it raw."""
+
+    __tablename__ = "connectors"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(255))
+    source_type: Mapped[int] = mapped_column(Integer)
+    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(32), default="active")
+    usage_type: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    username: Mapped[str] = mapped_column(String(255), default="admin")
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class Volume(Base):
+    """A load target: one Milvus collection bound to one embedding model."""
+
+    __tablename__ = "volumes"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), unique=True)
+    description: Mapped[str] = mapped_column(Text, default="")
+    collection: Mapped[str] = mapped_column(String(255), unique=True)
+    embedding_model: Mapped[str] = mapped_column(String(512))
+    embedding_dim: Mapped[int] = mapped_column(Integer)
+    tenant_code: Mapped[str] = mapped_column(String(128), default="")
+    org_code: Mapped[str] = mapped_column(String(128), default="")
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class LoadTask(Base):
+    """A load task (seed 002 ``/task``): a connector's uris loaded into a volume on a schedule."""
+
+    __tablename__ = "load_tasks"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(255), default="")
+    connector_id: Mapped[int] = mapped_column(ForeignKey("connectors.id"))
+    volume_id: Mapped[str] = mapped_column(ForeignKey("volumes.id"))
+    source_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    process_config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    config_type: Mapped[int] = mapped_column(Integer, default=1)
+    status: Mapped[int] = mapped_column(Integer, default=1)
+    creator: Mapped[str] = mapped_column(String(255), default="admin")
+    tenant_code: Mapped[str] = mapped_column(String(128), default="")
+    org_code: Mapped[str] = mapped_column(String(128), default="")
+    deployment_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    start_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    end_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class TaskFile(Base):
+    """One source file of a task and the document it becomes (seed 002 file + seed 003 document)."""
+
+    __tablename__ = "task_files"
+    __table_args__ = (
+        UniqueConstraint("task_id", "uri", name="uq_task_file_uri"),
+        Index("ix_task_files_task_status", "task_id", "status"),
+    )
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("load_tasks.id", ondelete="CASCADE"))
+    volume_id: Mapped[str] = mapped_column(String(20), index=True)
+    doc_id: Mapped[str] = mapped_column(String(64), index=True)
+    uri: Mapped[str] = mapped_column(Text)
+    name: Mapped[str] = mapped_column(Text)
+    file_type: Mapped[int] = mapped_column(Integer, default=0)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    source_version: Mapped[str] = mapped_column(String(255), default="")
+    indexed_version: Mapped[str] = mapped_column(String(255), default="")  # source version + pipeline fingerprint
+    status: Mapped[int] = mapped_column(Integer, default=1)
+    stage: Mapped[str] = mapped_column(String(16), default="waiting")
+    reason: Mapped[str] = mapped_column(Text, default="")
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    completed_segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    char_count: Mapped[int] = mapped_column(Integer, default=0)
+    start_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    end_time: Mapped[int] = mapped_column(BigInteger, default=0)
+    processing_started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    parsing_completed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    splitting_completed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    completed_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    stopped_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class LoadRun(Base):
+    """One execution of a load task, with what it did."""
+
+    __tablename__ = "load_runs"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    task_id: Mapped[str] = mapped_column(ForeignKey("load_tasks.id", ondelete="CASCADE"), index=True)
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    started_at: Mapped[float] = mapped_column(Float)
+    ended_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    files_listed: Mapped[int] = mapped_column(Integer, default=0)
+    files_added: Mapped[int] = mapped_column(Integer, default=0)
+    files_changed: Mapped[int] = mapped_column(Integer, default=0)
+    files_deleted: Mapped[int] = mapped_column(Integer, default=0)
+    files_skipped: Mapped[int] = mapped_column(Integer, default=0)
+    files_failed: Mapped[int] = mapped_column(Integer, default=0)
+    files_succeeded: Mapped[int] = mapped_column(Integer, default=0)
+    chunks_written: Mapped[int] = mapped_column(Integer, default=0)
+    bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
+    error: Mapped[str] = mapped_column(Text, default="")

@@ -1,0 +1,207 @@
+"""Catalog operations shared by the CLI, the load flow and the API."""
+
+from __future__ import annotations
+
+import re
+import time
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from ingestflow.catalog.db import session_scope
+from ingestflow.catalog.models import Connector, LoadRun, LoadTask, TaskFile, Volume, now_ts
+from ingestflow.errors import Conflict, NotFound, ValidationFailed
+from ingestflow.ids import document_id, snowflake_id
+from ingestflow.records import DocStage, FileStatus, SourceItem
+
+
+# --- volumes ---------------------------------------------------------------------------------
+
+def create_volume(name: str, embedding_model: str, embedding_dim: int, *, description: str = "",
+                  tenant_code: str = "", org_code: str = "") -> Volume:
+    """A new volume with its own collection name (vol_<id>)."""
+    if not name or len(name) > 255:
+        raise ValidationFailed("volume name must be 1–255 characters")
+    with session_scope() as s:
+        if s.scalar(select(Volume).where(Volume.name == name)):
+            raise Conflict(f"volume {name!r} already exists")
+        vid = snowflake_id()
+        volume = Volume(id=vid, name=name, description=description, collection=f"vol_{vid}",
+                        embedding_model=embedding_model, embedding_dim=embedding_dim,
+                        tenant_code=tenant_code, org_code=org_code)
+        s.add(volume)
+        return volume
+
+
+def get_volume(volume_id: str) -> Volume:
+    with session_scope() as s:
+        volume = s.get(Volume, str(volume_id))
+        if volume is None:
+            raise NotFound(f"volume {volume_id} does not exist")
+        return volume
+
+
+def find_volume(name: str) -> Volume | None:
+    with session_scope() as s:
+        return s.scalar(select(Volume).where(Volume.name == name))
+
+
+def list_volumes() -> list[Volume]:
+    with session_scope() as s:
+        return list(s.scalars(select(Volume).order_by(Volume.created_at)))
+
+
+# --- connectors ------------------------------------------------------------------------------
+
+def create_connector(name: str, source_type: int, config: dict[str, Any], usage_type: list[Any] | None = None,
+                     username: str = "admin") -> Connector:
+    """Store a connector (config already validated by its kind's model)."""
+    with session_scope() as s:
+        next_id = (s.scalar(select(func.max(Connector.id))) or 100000) + 1
+        connector = Connector(id=next_id, name=name, source_type=int(source_type), config=config,
+                              usage_type=usage_type or [], username=username)
+        s.add(connector)
+        return connector
+
+
+def get_connector(connector_id: int) -> Connector:
+    with session_scope() as s:
+        connector = s.get(Connector, int(connector_id))
+        if connector is None:
+            raise NotFound(f"connector {connector_id} does not exist")
+        return connector
+
+
+# --- tasks -----------------------------------------------------------------------------------
+
+def create_task(connector_id: int, volume_id: str, source_config: dict[str, Any], *, name: str = "",
+                process_config: dict[str, Any] | None = None, config_type: int = 1, creator: str = "admin",
+                tenant_code: str = "", org_code: str = "") -> LoadTask:
+    """A new load task (status 1: runnable)."""
+    get_connector(connector_id)
+    get_volume(volume_id)
+    with session_scope() as s:
+        task = LoadTask(id=snowflake_id(), name=name, connector_id=int(connector_id), volume_id=str(volume_id),
+                        source_config=source_config, process_config=process_config or {}, config_type=config_type,
+                        creator=creator, tenant_code=tenant_code, org_code=org_code, status=1)
+        s.add(task)
+        return task
+
+
+def get_task(task_id: str) -> LoadTask:
+    with session_scope() as s:
+        task = s.get(LoadTask, str(task_id))
+        if task is None:
+            raise NotFound(f"task {task_id} does not exist")
+        return task
+
+
+def update_task(task_id: str, **fields: Any) -> LoadTask:
+    with session_scope() as s:
+        task = s.get(LoadTask, str(task_id))
+        if task is None:
+            raise NotFound(f"task {task_id} does not exist")
+        for key, value in fields.items():
+            setattr(task, key, value)
+        task.updated_at = now_ts()
+        return task
+
+
+# --- task files ------------------------------------------------------------------------------
+
+def sync_listing(task: LoadTask, item: SourceItem, fingerprint: str) -> tuple[str, str]:
+    """Record one listed item; returns (file id, "new" | "changed" | "unchanged" | "retry").
+
+    "changed" covers both a new source version and a new pipeline fingerprint.
+    """
+    with session_scope() as s:
+        row = s.scalar(select(TaskFile).where(TaskFile.task_id == task.id, TaskFile.uri == item.uri))
+        if row is None:
+            row = TaskFile(id=snowflake_id(), task_id=task.id, volume_id=task.volume_id,
+                           doc_id=document_id(task.volume_id, task.connector_id, item.uri), uri=item.uri,
+                           name=item.name, file_type=int(item.file_type), size=item.size,
+                           source_version=item.version, status=int(FileStatus.WAITING), stage=DocStage.WAITING.value)
+            s.add(row)
+            return row.id, "new"
+        if row.status == FileStatus.FAILED and row.source_version == item.version:
+            kind = "failed"  # poison file: retried by POST /task/retry or when its content changes
+        elif row.status != FileStatus.SUCCESS:
+            kind = "retry"  # waiting / in flight when a run died: redo it
+        elif row.indexed_version != f"{item.version}#{fingerprint}":
+            kind = "changed"
+        else:
+            kind = "unchanged"
+        row.name, row.size, row.file_type, row.source_version = item.name, item.size, int(item.file_type), item.version
+        return row.id, kind
+
+
+def get_file(file_id: str) -> TaskFile:
+    with session_scope() as s:
+        row = s.get(TaskFile, str(file_id))
+        if row is None:
+            raise NotFound(f"file {file_id} does not exist")
+        return row
+
+
+def mark_file(file_id: str, **fields: Any) -> None:
+    """Update a task file's status/stage/timestamps."""
+    fields.setdefault("updated_at", now_ts())
+    with session_scope() as s:
+        s.execute(update(TaskFile).where(TaskFile.id == str(file_id)).values(**fields))
+
+
+def mark_stage(file_id: str, stage: DocStage, **fields: Any) -> None:
+    """Move a document to a processing stage, stamping the seed-003 timestamp for it."""
+    now = time.time()
+    stamp = {
+        DocStage.PARSING: {"processing_started_at": now, "start_time": int(now), "status": int(FileStatus.PROCESSING),
+                           "reason": "", "completed_at": None, "stopped_at": None},
+        DocStage.SPLITTING: {"parsing_completed_at": now},
+        DocStage.INDEXING: {"splitting_completed_at": now},
+        DocStage.COMPLETED: {"completed_at": now, "end_time": int(now), "status": int(FileStatus.SUCCESS)},
+        DocStage.ERROR: {"stopped_at": now, "end_time": int(now), "status": int(FileStatus.FAILED)},
+    }.get(stage, {})
+    mark_file(file_id, stage=stage.value, **stamp, **fields)
+
+
+def task_files(task_id: str, status: int | None = None) -> list[TaskFile]:
+    with session_scope() as s:
+        query = select(TaskFile).where(TaskFile.task_id == str(task_id))
+        if status is not None:
+            query = query.where(TaskFile.status == int(status))
+        return list(s.scalars(query.order_by(TaskFile.id)))
+
+
+def file_counts(task_id: str) -> dict[int, int]:
+    """Number of files per status for a task."""
+    with session_scope() as s:
+        rows = s.execute(select(TaskFile.status, func.count()).where(TaskFile.task_id == str(task_id))
+                         .group_by(TaskFile.status)).all()
+        return {int(status): int(count) for status, count in rows}
+
+
+# --- runs ------------------------------------------------------------------------------------
+
+def start_run(task_id: str, flow_run_id: str | None) -> str:
+    with session_scope() as s:
+        run = LoadRun(id=snowflake_id(), task_id=str(task_id), flow_run_id=flow_run_id, started_at=time.time())
+        s.add(run)
+        return run.id
+
+
+def finish_run(run_id: str, status: str, **counters: Any) -> None:
+    with session_scope() as s:
+        s.execute(update(LoadRun).where(LoadRun.id == run_id).values(status=status, ended_at=time.time(), **counters))
+
+
+def get_run(run_id: str) -> LoadRun:
+    with session_scope() as s:
+        run = s.get(LoadRun, run_id)
+        if run is None:
+            raise NotFound(f"run {run_id} does not exist")
+        return run
+
+
+def slug(text: str) -> str:
+    """A short, Prefect-friendly slug for names and tags."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:40] or "x"

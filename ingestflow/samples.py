@@ -1,0 +1,105 @@
+"""Generate documents in every parsed format, Chinese and English (samples, tests, benchmarks).
+
+Each writer puts a caller-given text into a real file of that format; nothing here is
+used by the pipeline itself.
+"""
+
+from __future__ import annotations
+
+import csv
+import html
+from pathlib import Path
+
+
+def write_txt(path: Path, title: str, paragraphs: list[str]) -> Path:
+    path.write_text(title + "\n\n" + "\n\n".join(paragraphs) + "\n", encoding="utf-8")
+    return path
+
+
+def write_md(path: Path, title: str, paragraphs: list[str]) -> Path:
+    body = "\n\n".join(paragraphs)
+    path.write_text(f"# {title}\n\n{body}\n", encoding="utf-8")
+    return path
+
+
+def write_html(path: Path, title: str, paragraphs: list[str]) -> Path:
+    paras = "".join(f"<p>{html.escape(p)}</p>" for p in paragraphs)
+    path.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1>{paras}</body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_csv(path: Path, header: list[str], rows: list[list[str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        writer = csv.writer(fh)
+        writer.writerow(header)
+        writer.writerows(rows)
+    return path
+
+
+def write_docx(path: Path, title: str, paragraphs: list[str], table: list[list[str]] | None = None) -> Path:
+    import docx
+
+    document = docx.Document()
+    document.add_heading(title, level=1)
+    for para in paragraphs:
+        document.add_paragraph(para)
+    if table:
+        grid = document.add_table(rows=len(table), cols=len(table[0]))
+        for r, row in enumerate(table):
+            for c, value in enumerate(row):
+                grid.cell(r, c).text = value
+    document.save(str(path))
+    return path
+
+
+def write_pptx(path: Path, title: str, paragraphs: list[str]) -> Path:
+    from pptx import Presentation
+
+    deck = Presentation()
+    for i, para in enumerate(paragraphs):
+        slide = deck.slides.add_slide(deck.slide_layouts[1])
+        slide.shapes.title.text = title if i == 0 else f"{title} ({i + 1})"
+        slide.placeholders[1].text = para
+    deck.save(str(path))
+    return path
+
+
+def write_xlsx(path: Path, sheets: dict[str, list[list[str]]]) -> Path:
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, rows in sheets.items():
+        sheet = book.create_sheet(name)
+        for row in rows:
+            sheet.append(row)
+    book.save(str(path))
+    return path
+
+
+def write_pdf(path: Path, title: str, paragraphs: list[str], pages: int = 1) -> Path:
+    """A text-layer PDF; Chinese uses reportlab's built-in STSong-Light CID font."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.cidfonts import UnicodeCIDFont
+    from reportlab.platypus import PageBreak, Paragraph, SimpleDocTemplate
+
+    if "STSong-Light" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(UnicodeCIDFont("STSong-Light"))
+    body = ParagraphStyle("body", fontName="STSong-Light", fontSize=11, leading=16, wordWrap="CJK")
+    head = ParagraphStyle("head", parent=body, fontSize=16, leading=22)
+    story = []
+    per_page = max(1, len(paragraphs) // pages)
+    for page in range(pages):
+        story.append(Paragraph(html.escape(title if page == 0 else f"{title} {page + 1}"), head))
+        for para in paragraphs[page * per_page:(page + 1) * per_page] or paragraphs[-1:]:
+            story.append(Paragraph(html.escape(para), body))
+        if page < pages - 1:
+            story.append(PageBreak())
+    SimpleDocTemplate(str(path), pagesize=A4).build(story)
+    return path

@@ -1,0 +1,94 @@
+"""One settings class for the whole project (environment prefix ``INGESTFLOW_``).
+
+Every default works out of the box: data lives under ``./.ingestflow/`` (metadata DB,
+Milvus Lite file, Prefect home), the embedding model is the bundled multilingual default.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_EMBEDDING_MODEL = "use-multilingual-v3"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration; override any field with ``INGESTFLOW_<FIELD>``."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="INGESTFLOW_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    data_dir: Path = Field(Path(".ingestflow"), description="Holds catalog DB, Milvus Lite file, Prefect home, uploads.")
+    database_url: str | None = Field(None, description="SQLAlchemy URL of the catalog; default SQLite in data_dir.")
+    milvus_uri: str | None = Field(None, description="Milvus URI (http://host:19530) or a Lite file path; default data_dir/milvus.db.")
+    milvus_token: SecretStr | None = Field(None, description="Token for a Milvus server (user:password or API key).")
+    prefect_home: Path | None = Field(None, description="PREFECT_HOME; default data_dir/prefect.")
+
+    embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="Embedding model: a built-in name, a package that ships a model, or a local path.")
+    embedding_batch_size: int = Field(64, ge=1, le=4096, description="Chunks per embedding batch (across files).")
+    embedding_threads: int = Field(2, ge=1, le=64, description="CPU threads for the embedding backend.")
+
+    chunk_size: int = Field(256, ge=16, le=8192, description="Target chunk size (tokens of the embedding model, or characters).")
+    chunk_overlap: int = Field(32, ge=0, le=4096, description="Overlap between consecutive chunks (same unit).")
+    chunk_unit: str = Field("tokens", pattern="^(tokens|chars)$", description="Unit of chunk_size/overlap.")
+
+    parse_workers: int = Field(2, ge=1, le=64, description="Files parsed concurrently by a load flow.")
+    file_timeout_s: float = Field(300.0, gt=0, description="Per-file parse time limit in seconds.")
+    ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
+
+    default_tenant_code: str = Field("", description="tenant_code stamped on chunks when a task sets none.")
+    default_org_code: str = Field("", description="org_code stamped on chunks when a task sets none.")
+
+    api_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr("ingestflow-dev-key")], description="Accepted moi-key header values.")
+
+    @property
+    def resolved_data_dir(self) -> Path:
+        return self.data_dir.expanduser().resolve()
+
+    @property
+    def catalog_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.resolved_data_dir / 'catalog.db'}"
+
+    @property
+    def resolved_milvus_uri(self) -> str:
+        return self.milvus_uri or str(self.resolved_data_dir / "milvus.db")
+
+    @property
+    def resolved_prefect_home(self) -> Path:
+        return (self.prefect_home or self.resolved_data_dir / "prefect").expanduser().resolve()
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.resolved_data_dir / "uploads"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once from the environment)."""
+    return Settings()
+
+
+def reset_settings() -> None:
+    """Forget cached settings (tests change the environment between cases)."""
+    get_settings.cache_clear()
+
+
+def prepare_environment(settings: Settings | None = None) -> Settings:
+    """Create the data dir and point Prefect/HF at local, offline state.
+
+    Must run before ``prefect`` is imported so PREFECT_HOME takes effect.
+    """
+    settings = settings or get_settings()
+    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.setdefault("PREFECT_HOME", str(settings.resolved_prefect_home))
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    return settings
