@@ -94,10 +94,13 @@ class MoConnector:
 
         code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
         where = f"{self.config.host}:{self.config.port}"
-        if code in (1045, 1044, 1142, 1143):
+        if code in (1045, 1142, 1143):
             return AuthError(f"MatrixOne at {where} rejected the credentials of user {self.config.username!r}")
         if code == 1049:
             return NotFound(f"database {self.config.database!r} does not exist")
+        if code == 1044:  # authenticated, but the database is missing or not granted to this user
+            return NotFound(f"database {self.config.database!r} does not exist or user "
+                            f"{self.config.username!r} may not access it")
         if code == 1146:
             return NotFound(f"table {self.config.table!r} does not exist in database {self.config.database!r}")
         if code in (2003, 2006, 2013) or isinstance(exc, (OSError, TimeoutError)):

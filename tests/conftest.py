@@ -1,0 +1,49 @@
+"""Shared fixtures: an isolated data dir, a Prefect test server for the session, corpora."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+_SESSION_DIR = Path(tempfile.mkdtemp(prefix="ingestflow-tests-"))
+os.environ["INGESTFLOW_DATA_DIR"] = str(_SESSION_DIR / "data")
+os.environ["PREFECT_HOME"] = str(_SESSION_DIR / "prefect")
+os.environ.setdefault("HF_HUB_OFFLINE", "1")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+
+from ingestflow.settings import prepare_environment, reset_settings  # noqa: E402
+
+reset_settings()
+prepare_environment()
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """One Prefect test server (SQLite, in-process API) for the whole session."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+        _drain_prefect_workers()
+
+
+def _drain_prefect_workers() -> None:
+    """Flush Prefect's background log/event workers so the harness stops promptly."""
+    try:
+        from prefect.events.worker import EventsWorker
+        from prefect.logging.handlers import APILogWorker
+
+        APILogWorker.drain_all(timeout=5)
+        EventsWorker.drain_all(timeout=5)
+    except Exception:  # noqa: BLE001, S110 - draining is best effort
+        pass
+
+
+@pytest.fixture()
+def workdir(tmp_path: Path) -> Path:
+    return tmp_path
