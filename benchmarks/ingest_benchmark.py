@@ -1,0 +1,131 @@
+"""End-to-end ingest benchmark: a generated bilingual corpus through the real load flow.
+
+Generates N documents of 8–24 paragraphs (mixed Chinese/English; TXT, MD, HTML, CSV, DOCX, PDF, PPTX, XLSX),
+loads them with the Prefect flow on the embedded defaults (fresh data dir), and writes
+docs/s, chunks/s, peak RSS and the raw ``embed_batch`` rate of the same model on the same
+chunks to benchmarks/results/ingest.json.
+
+    .venv/bin/python benchmarks/ingest_benchmark.py [--docs 240]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import resource
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+ZH = ["向量数据库用于存储和检索高维向量", "大熊猫主要生活在四川的竹林中", "员工每年享有带薪年假",
+      "高铁票在开车前可以办理退票", "机器学习模型需要大量标注数据", "城市交通拥堵问题日益严重",
+      "中医药在慢性病治疗中发挥作用", "新能源汽车的销量持续增长", "长江是中国最长的河流", "人工智能改变了软件开发方式"]
+EN = ["Vector databases index embeddings for semantic search", "The quarterly report shows revenue growth",
+      "Employees must submit leave requests two weeks early", "The museum opens a new exhibition in spring",
+      "Solar panels convert sunlight into electricity", "The team shipped hybrid retrieval with reciprocal rank fusion",
+      "Rainfall this year was far above the long-term average", "The library extended its weekend opening hours"]
+
+
+def paragraph(rng: random.Random, i: int) -> str:
+    if rng.random() < 0.5:
+        return "，".join(rng.choice(ZH) for _ in range(rng.randint(4, 9))) + f"。编号{i}。"
+    return ". ".join(rng.choice(EN) for _ in range(rng.randint(3, 7))) + f". Item {i}."
+
+
+def make_corpus(root: Path, n: int, seed: int = 7) -> None:
+    from ingestflow import samples as s
+
+    rng = random.Random(seed)
+    writers = ["txt", "md", "html", "csv", "docx", "pdf", "pptx", "xlsx"]
+    for i in range(n):
+        kind = writers[i % len(writers)]
+        paras = [paragraph(rng, i * 100 + j) for j in range(rng.randint(8, 24))]
+        name = root / f"doc_{i:04d}.{kind}"
+        if kind == "txt":
+            s.write_txt(name, f"文档 {i}", paras)
+        elif kind == "md":
+            s.write_md(name, f"Document {i}", paras)
+        elif kind == "html":
+            s.write_html(name, f"页面 {i}", paras)
+        elif kind == "csv":
+            s.write_csv(name, ["id", "text"], [[str(j), p] for j, p in enumerate(paras)])
+        elif kind == "docx":
+            s.write_docx(name, f"报告 {i}", paras)
+        elif kind == "pdf":
+            s.write_pdf(name, f"PDF {i}", paras, pages=2)
+        elif kind == "pptx":
+            s.write_pptx(name, f"Slides {i}", paras[:4])
+        else:
+            s.write_xlsx(name, {"Sheet1": [["id", "text"]] + [[str(j), p] for j, p in enumerate(paras)]})
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--docs", type=int, default=240)
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ingest.json"))
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="ingestflow-bench-"))
+    os.environ["INGESTFLOW_DATA_DIR"] = str(work / "data")
+    os.environ["PREFECT_HOME"] = str(work / "prefect")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    from ingestflow.settings import get_settings, prepare_environment
+
+    prepare_environment()
+    corpus = work / "corpus"
+    corpus.mkdir()
+    make_corpus(corpus, args.docs)
+
+    from flows.load import load_task
+    from flows.steps import task_context
+    from ingestflow.cli import ensure_local_task
+
+    task_id = ensure_local_task(corpus, "bench")
+    # warm-up: start Prefect's ephemeral API and load the model outside the timed region
+    warm = work / "warm"
+    warm.mkdir()
+    (warm / "w.txt").write_text("warm up 预热", encoding="utf-8")
+    load_task(ensure_local_task(warm, "bench-warm"))
+
+    start = time.perf_counter()
+    summary = load_task(task_id)
+    elapsed = time.perf_counter() - start
+
+    ctx = task_context(task_id)
+    store = ctx.store()
+    rows = store.client.query(store.collection, filter='id != ""', output_fields=["text"], limit=16384)
+    texts = [r["text"] for r in rows]
+    embedder = ctx.embedder()
+    batch = get_settings().embedding_batch_size
+    t0 = time.perf_counter()
+    for i in range(0, len(texts), batch):
+        embedder.embed_batch(texts[i:i + batch])
+    raw_rate = len(texts) / (time.perf_counter() - t0)
+
+    chunks_per_s = summary["chunks_written"] / elapsed
+    result = {
+        "machine": f"{platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}",
+        "embedding_model": embedder.name, "documents": args.docs,
+        "files_succeeded": summary["files_succeeded"], "files_failed": summary["files_failed"],
+        "chunks": summary["chunks_written"], "seconds": round(elapsed, 2),
+        "docs_per_s": round(summary["files_succeeded"] / elapsed, 2), "chunks_per_s": round(chunks_per_s, 1),
+        "raw_embed_chunks_per_s": round(raw_rate, 1),
+        "end_to_end_vs_raw_embed": round(chunks_per_s / raw_rate, 3),
+        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
+    }
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
