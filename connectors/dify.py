@@ -62,6 +62,18 @@ class DifyConnector:
             )
         return self._http
 
+    def close(self) -> None:
+        """Close the pooled HTTP connections (also done when the connector is collected)."""
+        if self._http is not None:
+            self._http.close()
+            self._http = None
+
+    def __del__(self) -> None:
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001 - interpreter shutdown
+            pass
+
     def _get(self, path: str, what: str, **params: Any) -> dict[str, Any]:
         """GET a JSON object, mapping transport and HTTP errors to the error tree."""
         import httpx

@@ -156,8 +156,6 @@ class S3Connector:
         if isinstance(exc, (bex.EndpointConnectionError, bex.ConnectTimeoutError, bex.ReadTimeoutError,
                             bex.ConnectionClosedError)):
             return ProviderUnavailable(f"S3 endpoint {self.config.endpoint!r} is unreachable")
-        if isinstance(exc, bex.BotoCoreError):
-            return ProviderError(f"S3 request for {what} failed ({type(exc).__name__})")
         return ProviderError(f"S3 request for {what} failed ({type(exc).__name__})")
 
     def _call(self, what: str, fn: Callable[..., Any], **kwargs: Any) -> Any:

@@ -6,7 +6,7 @@ dataset / table so tests do not see each other's data.
 from __future__ import annotations
 
 import itertools
-import time
+import uuid
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,7 @@ _counter = itertools.count(1)
 
 
 def _unique(prefix: str) -> str:
-    return f"{prefix}-{next(_counter)}-{int(time.time() * 1000) % 100000}"
+    return f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
 
 
 @pytest.fixture(scope="session")
@@ -182,11 +182,9 @@ class MoHarness(Harness):
 
     def __init__(self, server: MariaDbTestServer) -> None:
         self.server, self.table = server, _unique("docs").replace("-", "_")
-        self.conn = server.connect()
-        with self.conn.cursor() as cur:
-            cur.execute(f"CREATE TABLE `{self.table}` (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(200), "
-                        "body TEXT, updated_at DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6) "
-                        "ON UPDATE CURRENT_TIMESTAMP(6))")
+        self._sql(f"CREATE TABLE `{self.table}` (id INT AUTO_INCREMENT PRIMARY KEY, title VARCHAR(200), "
+                  "body TEXT, updated_at DATETIME(6) DEFAULT CURRENT_TIMESTAMP(6) "
+                  "ON UPDATE CURRENT_TIMESTAMP(6))")
         self.dir_uri = f"table/{self.table}"
 
     def config(self):
@@ -200,13 +198,19 @@ class MoHarness(Harness):
     def unreachable_config(self):
         return {**self.config(), "port": free_port()}
 
+    def _sql(self, sql, params=()):
+        conn = self.server.connect()
+        try:
+            with conn.cursor() as cur:
+                cur.execute(sql, params)
+        finally:
+            conn.close()
+
     def put(self, name, data):
-        with self.conn.cursor() as cur:
-            cur.execute(f"INSERT INTO `{self.table}` (title, body) VALUES (%s, %s)", (name, data.decode()))
+        self._sql(f"INSERT INTO `{self.table}` (title, body) VALUES (%s, %s)", (name, data.decode()))
 
     def change(self, name, data):
-        with self.conn.cursor() as cur:
-            cur.execute(f"UPDATE `{self.table}` SET body=%s WHERE title=%s", (data.decode(), name))
+        self._sql(f"UPDATE `{self.table}` SET body=%s WHERE title=%s", (data.decode(), name))
 
 
 class DifyHarness(Harness):

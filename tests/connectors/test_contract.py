@@ -253,5 +253,11 @@ def test_dify_paging_across_pages(dify_server, monkeypatch):
     doc_pages = [p for p in dify_server.requests[start:] if p.split("?")[0].endswith("/documents")]
     assert len(doc_pages) == 2  # has_more followed to page 2
     assert _read(conn, items[2].uri) == b"segment 2a\n\nsegment 2b\n\nsegment 2c"
+    import httpx
+
+    doc_id = items[0].uri.rsplit("/", 1)[1]
+    meta = httpx.get(f"{dify_server.url}/datasets/{ds}/documents/{doc_id}/upload-file",
+                     headers={"Authorization": f"Bearer {DIFY_KEY}"}).json()
+    assert meta["name"] == "doc0.md" and meta["extension"] == "md" and meta["size"] == len(b"segment 0a" * 3)
     every = list(conn.list())  # all datasets, paged too
     assert {i.uri for i in items} <= {i.uri for i in every}
