@@ -131,14 +131,15 @@ def _flow_run_name() -> str:
     return f"load-{params['task_id']}{suffix}"
 
 
-@flow(name="ingestflow-load", flow_run_name=_flow_run_name, task_runner=ThreadPoolTaskRunner(max_workers=4),
+@flow(name="ingestflow-load", flow_run_name=_flow_run_name,
+      task_runner=ThreadPoolTaskRunner(max_workers=get_settings().parse_workers),
       log_prints=False)
 def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]:
     """Run one load of a task; ``file_ids`` restricts it to those files (retry)."""
     logger = get_run_logger()
     from prefect.runtime import flow_run
 
-    ctx = steps.task_context(task_id)
+    ctx = steps.task_context(task_id, refresh=True)
     run_id = ops.start_run(task_id, str(flow_run.id) if flow_run.id else None)
     ops.update_task(task_id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
     stats = {"chunks_written": 0, "bytes_read": 0, "files_failed": 0, "files_succeeded": 0, "files_deleted": 0}
@@ -170,7 +171,7 @@ def _process_files(ctx: steps.TaskContext, file_ids: list[str], stats: dict[str,
     settings = get_settings()
     pending = deque(file_ids)
     inflight: dict[Any, str] = {}
-    window = settings.parse_workers
+    window = settings.parse_workers * 3  # queued files keep the parse threads busy while a batch embeds
     buffer: list[Chunk] = []
     meta: dict[str, dict[str, Any]] = {}
     remaining: dict[str, int] = {}  # doc_id -> chunks not yet written

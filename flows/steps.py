@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import shutil
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -64,7 +65,21 @@ class TaskContext:
         return embedder
 
 
-def task_context(task_id: str) -> TaskContext:
+_contexts: dict[str, tuple[float, TaskContext]] = {}
+CONTEXT_TTL_S = 30.0
+
+
+def task_context(task_id: str, refresh: bool = False) -> TaskContext:
+    """A task's resolved context, cached briefly (each file's tasks would otherwise re-read it)."""
+    cached = _contexts.get(task_id)
+    if cached and not refresh and time.monotonic() - cached[0] < CONTEXT_TTL_S:
+        return cached[1]
+    ctx = _resolve_context(task_id)
+    _contexts[task_id] = (time.monotonic(), ctx)
+    return ctx
+
+
+def _resolve_context(task_id: str) -> TaskContext:
     """Resolve a task's volume, connector and processing rules."""
     from connectors import entry_for
 
