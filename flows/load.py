@@ -140,6 +140,7 @@ def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]
     from prefect.runtime import flow_run
 
     ctx = steps.task_context(task_id, refresh=True)
+    ctx.embedder()  # a missing model fails the run up front, with the message naming what to install
     run_id = ops.start_run(task_id, str(flow_run.id) if flow_run.id else None)
     ops.update_task(task_id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
     stats = {"chunks_written": 0, "bytes_read": 0, "files_failed": 0, "files_succeeded": 0, "files_deleted": 0}

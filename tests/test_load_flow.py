@@ -114,3 +114,16 @@ def test_score_threshold_drops_low_scores(loaded) -> None:
     kept = search("大熊猫吃什么食物", volume_id, mode="semantic", k=10, score_threshold=cut)
     assert 0 < len(kept) < len(hits) and all(h.score >= cut for h in kept)
     assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+def test_a_volume_whose_model_is_missing_fails_the_run_with_a_clear_message(prefect_server, tmp_path) -> None:
+    from ingestflow.errors import ModelNotAvailable
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello 你好\n", encoding="utf-8")
+    ops.create_volume("missing-model", "no-such-org/no-such-model", 384)
+    task_id = ensure_local_task(folder, "missing-model")
+    with pytest.raises(ModelNotAvailable, match="could not be loaded offline"):
+        load_task(task_id)
+    assert ops.task_files(task_id) == []
