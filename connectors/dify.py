@@ -15,7 +15,7 @@ from pydantic import Field, SecretStr
 
 from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
 from connectors.registry import register
-from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from ingestflow.errors import AuthError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 
 PAGE_LIMIT = 100

@@ -14,7 +14,7 @@ from pydantic import Field, field_validator
 
 from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
 from connectors.registry import register
-from connectors.s3 import buffered
+from connectors.object_store import buffered
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 

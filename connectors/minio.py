@@ -6,34 +6,21 @@ version = the ETag. The ``minio`` package is imported lazily.
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from connectors.base import normalise_file_types, wanted_type
+from connectors.object_store import ObjectStoreListing, buffered, object_item
 from connectors.registry import register
-from connectors.s3 import AUTH_CODES, NOT_FOUND_CODES, S3Config, buffered
+from connectors.s3 import AUTH_CODES, NOT_FOUND_CODES, S3Config
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable
-from ingestflow.records import SourceItem, SourceType, file_type_for
+from ingestflow.records import SourceItem, SourceType
 
 
 class MinioConfig(S3Config):
     """Config of a MinIO source (the s3 fields)."""
 
 
-def _item(key: str, size: int | None, etag: str | None, modified: Any) -> SourceItem:
-    name = posixpath.basename(key.rstrip("/")) or key
-    return SourceItem(
-        uri=key,
-        name=name,
-        size=int(size or 0),
-        file_type=file_type_for(name),
-        version=(etag or "").strip('"'),
-        modified_at=modified.timestamp() if hasattr(modified, "timestamp") else None,
-    )
-
-
-class MinioConnector:
+class MinioConnector(ObjectStoreListing):
     """A MinIO bucket (or a prefix of it) as a source."""
 
     kind: ClassVar[str] = "minio"
@@ -121,29 +108,7 @@ class MinioConnector:
             except Exception as exc:  # noqa: BLE001
                 raise self._error(exc, f"prefix {prefix!r}") from None
             if not obj.is_dir and not obj.object_name.endswith("/"):
-                yield _item(obj.object_name, obj.size, obj.etag, obj.last_modified)
-
-    def list(
-        self, uris: Iterable[str] | None = None, file_types: Iterable[int] | None = None
-    ) -> Iterator[SourceItem]:
-        """Objects under the given keys/prefixes, or under the configured prefix."""
-        types = normalise_file_types(file_types)
-        for uri in list(uris or []) or [self.config.prefix]:
-            uri = uri.lstrip("/")
-            if not uri or uri.endswith("/"):
-                items: Iterator[SourceItem] = self._under(uri)
-            else:
-                try:
-                    items = iter([self.stat(uri)])
-                except NotFound:
-                    items = self._under(uri + "/")
-                    first = next(items, None)
-                    if first is None:
-                        raise NotFound(f"{uri!r} does not exist in bucket {self.config.bucket_name!r}") from None
-                    items = _chain(first, items)
-            for item in items:
-                if wanted_type(item, types):
-                    yield item
+                yield object_item(obj.object_name, obj.size, obj.etag, obj.last_modified)
 
     def open(self, uri: str) -> BinaryIO:
         """A streaming reader of the object's bytes (connection released on close)."""
@@ -158,12 +123,7 @@ class MinioConnector:
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one object."""
         st = self._call(f"object {uri!r}", self.client.stat_object, self.config.bucket_name, uri)
-        return _item(uri, st.size, st.etag, st.last_modified)
-
-
-def _chain(first: SourceItem, rest: Iterator[SourceItem]) -> Iterator[SourceItem]:
-    yield first
-    yield from rest
+        return object_item(uri, st.size, st.etag, st.last_modified)
 
 
 register("minio", SourceType.MINIO, MinioConfig, MinioConnector)

@@ -6,17 +6,17 @@ uri = the object key; a uri ending in "/" lists beneath it. version = the ETag.
 
 from __future__ import annotations
 
-import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, SecretStr
 
-from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from connectors.base import ConnectorConfig
+from connectors.object_store import ObjectStoreListing, buffered, endpoint_url, object_item
 from connectors.registry import register
-from connectors.s3 import AUTH_CODES, buffered, endpoint_url
+from connectors.s3 import AUTH_CODES
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable
-from ingestflow.records import SourceItem, SourceType, file_type_for
+from ingestflow.records import SourceItem, SourceType
 
 
 class OssConfig(ConnectorConfig):
@@ -30,19 +30,7 @@ class OssConfig(ConnectorConfig):
     secure: bool = Field(False, description="Use https when the endpoint has no scheme.")
 
 
-def _item(key: str, size: int | None, etag: str | None, modified: Any) -> SourceItem:
-    name = posixpath.basename(key.rstrip("/")) or key
-    return SourceItem(
-        uri=key,
-        name=name,
-        size=int(size or 0),
-        file_type=file_type_for(name),
-        version=(etag or "").strip('"'),
-        modified_at=float(modified) if modified else None,
-    )
-
-
-class OssConnector:
+class OssConnector(ObjectStoreListing):
     """An OSS bucket (or a prefix of it) as a source."""
 
     kind: ClassVar[str] = "oss"
@@ -121,29 +109,7 @@ class OssConnector:
             except Exception as exc:  # noqa: BLE001
                 raise self._error(exc, f"prefix {prefix!r}") from None
             if not obj.key.endswith("/"):
-                yield _item(obj.key, obj.size, obj.etag, obj.last_modified)
-
-    def list(
-        self, uris: Iterable[str] | None = None, file_types: Iterable[int] | None = None
-    ) -> Iterator[SourceItem]:
-        """Objects under the given keys/prefixes, or under the configured prefix."""
-        types = normalise_file_types(file_types)
-        for uri in list(uris or []) or [self.config.prefix]:
-            uri = uri.lstrip("/")
-            if not uri or uri.endswith("/"):
-                items: Iterator[SourceItem] = self._under(uri)
-            else:
-                try:
-                    items = iter([self.stat(uri)])
-                except NotFound:
-                    items = self._under(uri + "/")
-                    first = next(items, None)
-                    if first is None:
-                        raise NotFound(f"{uri!r} does not exist in bucket {self.config.bucket_name!r}") from None
-                    items = _chain(first, items)
-            for item in items:
-                if wanted_type(item, types):
-                    yield item
+                yield object_item(obj.key, obj.size, obj.etag, obj.last_modified)
 
     def open(self, uri: str) -> BinaryIO:
         """A streaming reader of the object's bytes."""
@@ -161,12 +127,7 @@ class OssConnector:
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one object (HEAD)."""
         head = self._call(f"object {uri!r}", self.bucket.head_object, uri)
-        return _item(uri, head.content_length, head.etag, head.last_modified)
-
-
-def _chain(first: SourceItem, rest: Iterator[SourceItem]) -> Iterator[SourceItem]:
-    yield first
-    yield from rest
+        return object_item(uri, head.content_length, head.etag, head.last_modified)
 
 
 register("oss", SourceType.OSS, OssConfig, OssConnector)

@@ -3,72 +3,23 @@
 uri = the object key; a uri ending in "/" (or a common prefix) lists beneath it.
 version = the ETag. boto3 is imported lazily; the client is built on first use with
 short timeouts and few retries so an unreachable endpoint fails fast.
-
-Also home of ``ChunkStream``, the file-like wrapper over a chunk iterator that the
-object-store connectors share.
 """
 
 from __future__ import annotations
 
-import io
-import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, SecretStr
 
-from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from connectors.base import ConnectorConfig
+from connectors.object_store import ObjectStoreListing, buffered, endpoint_url, object_item
 from connectors.registry import register
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable
-from ingestflow.records import SourceItem, SourceType, file_type_for
+from ingestflow.records import SourceItem, SourceType
 
 AUTH_CODES = {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidClientTokenId", "403"}
 NOT_FOUND_CODES = {"NoSuchKey", "404", "NotFound", "NoSuchObject"}
-
-
-class ChunkStream(io.RawIOBase):
-    """A readable binary stream over an iterator of byte chunks, closing the source on close."""
-
-    def __init__(self, chunks: Iterable[bytes], on_close: Callable[[], None] | None = None) -> None:
-        super().__init__()
-        self._chunks = iter(chunks)
-        self._buffer = b""
-        self._on_close = on_close
-
-    def readable(self) -> bool:
-        return True
-
-    def readinto(self, buffer: Any) -> int:
-        while not self._buffer:
-            try:
-                self._buffer = bytes(next(self._chunks))
-            except StopIteration:
-                return 0
-        n = min(len(buffer), len(self._buffer))
-        buffer[:n] = self._buffer[:n]
-        self._buffer = self._buffer[n:]
-        return n
-
-    def close(self) -> None:
-        if not self.closed and self._on_close is not None:
-            try:
-                self._on_close()
-            finally:
-                self._on_close = None
-        super().close()
-
-
-def buffered(chunks: Iterable[bytes], on_close: Callable[[], None] | None = None) -> BinaryIO:
-    """``ChunkStream`` behind a BufferedReader (read(n), readline, iteration, close)."""
-    return io.BufferedReader(ChunkStream(chunks, on_close), buffer_size=64 * 1024)  # type: ignore[return-value]
-
-
-def endpoint_url(endpoint: str, secure: bool) -> str:
-    """``host:port`` → ``http(s)://host:port``; a url with a scheme is kept."""
-    endpoint = endpoint.strip().rstrip("/")
-    if "://" in endpoint:
-        return endpoint
-    return f"{'https' if secure else 'http'}://{endpoint}"
 
 
 class S3Config(ConnectorConfig):
@@ -84,19 +35,7 @@ class S3Config(ConnectorConfig):
     secure: bool = Field(False, description="Use https when the endpoint has no scheme.")
 
 
-def _item(key: str, size: int, etag: str | None, modified: Any) -> SourceItem:
-    name = posixpath.basename(key.rstrip("/")) or key
-    return SourceItem(
-        uri=key,
-        name=name,
-        size=int(size or 0),
-        file_type=file_type_for(name),
-        version=(etag or "").strip('"'),
-        modified_at=modified.timestamp() if hasattr(modified, "timestamp") else None,
-    )
-
-
-class S3Connector:
+class S3Connector(ObjectStoreListing):
     """An S3 bucket (or a prefix of it) as a source."""
 
     kind: ClassVar[str] = "s3"
@@ -185,29 +124,7 @@ class S3Connector:
                 raise self._error(exc, f"prefix {prefix!r}") from None
             for obj in page.get("Contents", []) or []:
                 if not obj["Key"].endswith("/"):
-                    yield _item(obj["Key"], obj.get("Size", 0), obj.get("ETag"), obj.get("LastModified"))
-
-    def list(
-        self, uris: Iterable[str] | None = None, file_types: Iterable[int] | None = None
-    ) -> Iterator[SourceItem]:
-        """Objects under the given keys/prefixes, or under the configured prefix."""
-        types = normalise_file_types(file_types)
-        for uri in list(uris or []) or [self.config.prefix]:
-            uri = uri.lstrip("/")
-            if not uri or uri.endswith("/"):
-                items: Iterator[SourceItem] = self._under(uri)
-            else:
-                try:
-                    items = iter([self.stat(uri)])
-                except NotFound:
-                    items = self._under(uri + "/")
-                    first = next(items, None)
-                    if first is None:
-                        raise NotFound(f"{uri!r} does not exist in bucket {self.config.bucket_name!r}") from None
-                    items = _chain(first, items)
-            for item in items:
-                if wanted_type(item, types):
-                    yield item
+                    yield object_item(obj["Key"], obj.get("Size", 0), obj.get("ETag"), obj.get("LastModified"))
 
     def open(self, uri: str) -> BinaryIO:
         """A streaming reader of the object's bytes."""
@@ -218,12 +135,7 @@ class S3Connector:
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one object (HEAD)."""
         head = self._call(f"object {uri!r}", self.client.head_object, Bucket=self.config.bucket_name, Key=uri)
-        return _item(uri, head.get("ContentLength", 0), head.get("ETag"), head.get("LastModified"))
-
-
-def _chain(first: SourceItem, rest: Iterator[SourceItem]) -> Iterator[SourceItem]:
-    yield first
-    yield from rest
+        return object_item(uri, head.get("ContentLength", 0), head.get("ETag"), head.get("LastModified"))
 
 
 register("s3", SourceType.S3, S3Config, S3Connector)
