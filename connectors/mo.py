@@ -10,6 +10,7 @@ always backtick-quoted; values always travel as query parameters.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import io
 import json
@@ -38,7 +39,7 @@ class MoConfig(ConnectorConfig):
     port: int = Field(6001, ge=1, le=65535)
     username: str = Field(..., min_length=1, description="MatrixOne login, e.g. 'account:user'.")
     password: SecretStr = Field(...)
-    database: str = Field(..., min_length=1)
+    database: str | None = Field(None, description="Default database; without table/query, task uris name 'db.table'.")
     table: str | None = Field(None, description="Table to load (exactly one of table / query).")
     query: str | None = Field(None, description="A single SELECT to load (exactly one of table / query).")
     id_column: str = Field("id", min_length=1, description="Unique, ordered key column.")
@@ -49,8 +50,10 @@ class MoConfig(ConnectorConfig):
 
     @model_validator(mode="after")
     def _table_or_query(self) -> MoConfig:
-        if bool(self.table) == bool(self.query):
-            raise ValueError("exactly one of 'table' or 'query' is required")
+        if self.table and self.query:
+            raise ValueError("give 'table' or 'query', not both")
+        if self.table and not self.database:
+            raise ValueError("'table' needs 'database'")
         return self
 
     @field_validator("query")
@@ -171,8 +174,27 @@ class MoConnector:
             raise ValidationFailed(f"unknown column(s) {', '.join(map(repr, missing))}")
         return self._columns
 
+    @property
+    def _scoped_by_uri(self) -> bool:
+        """A server-level connector (the seed's host/port/username/password only): uris name tables."""
+        return not (self.config.table or self.config.query)
+
+    def _scoped(self, uri: str) -> tuple[MoConnector, str, str]:
+        """(connector for the table a uri names, the table prefix, the rest of the uri)."""
+        head, _, rest = uri.strip("/").partition("/")
+        database, dot, table = head.partition(".")
+        if not dot and self.config.database:
+            database, table = self.config.database, head
+        if not database or not table:
+            raise ValidationFailed(f"uri {uri!r} must name a table as 'database.table'")
+        config = self.config.model_copy(update={"database": database, "table": table})
+        return MoConnector(config), f"{database}.{table}", rest
+
     def validate(self) -> None:
         """Connect; the database (and the table or query) must exist and be readable."""
+        if not self.config.database:
+            self._run("SELECT 1")
+            return
         found = self._run("SELECT SCHEMA_NAME AS s FROM information_schema.SCHEMATA WHERE SCHEMA_NAME=%s",
                           (self.config.database,))
         if not found:
@@ -252,6 +274,14 @@ class MoConnector:
         types = normalise_file_types(file_types)
         if types and int(FileType.TXT) not in types:
             return
+        if self._scoped_by_uri:
+            if not uris:
+                raise ValidationFailed("this MO connector has no table or query: give uris like 'database.table'")
+            for uri in uris:
+                sub, prefix, rest = self._scoped(uri)
+                for item in sub.list([rest] if rest else None, file_types):
+                    yield dataclasses.replace(item, uri=f"{prefix}/{item.uri}")
+            return
         for uri in list(uris or []) or [""]:
             uri = uri.strip("/")
             if uri in ("", self._base_uri, f"{self._base_uri}/rows"):
@@ -264,10 +294,16 @@ class MoConnector:
 
     def open(self, uri: str) -> BinaryIO:
         """The row set re-queried and rendered as UTF-8 text."""
+        if self._scoped_by_uri:
+            sub, _, rest = self._scoped(uri)
+            return sub.open(rest)
         return io.BytesIO(self.render(self._range(uri)).encode("utf-8"))
 
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one row set (re-queried)."""
+        if self._scoped_by_uri:
+            sub, prefix, rest = self._scoped(uri)
+            return dataclasses.replace(sub.stat(rest), uri=f"{prefix}/{rest}")
         return self._item(self._range(uri))
 
 

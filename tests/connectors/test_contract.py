@@ -261,3 +261,25 @@ def test_dify_paging_across_pages(dify_server, monkeypatch):
     assert meta["name"] == "doc0.md" and meta["extension"] == "md" and meta["size"] == len(b"segment 0a" * 3)
     every = list(conn.list())  # all datasets, paged too
     assert {i.uri for i in items} <= {i.uri for i in every}
+
+
+def test_mo_seed_shaped_config_loads_tables_named_by_uri(mariadb):
+    """The seed's MO connector has only host/port/username/password; task uris name 'db.table'."""
+    from tests.connectors.conftest import MoHarness
+
+    h = MoHarness(mariadb)
+    h.put("seed", "按 uri 指定的表".encode())
+    full = h.config()
+    seed_shaped = {k: full[k] for k in ("host", "port", "username", "password")}
+    conn = build_connector("mo", seed_shaped)
+    conn.validate()
+    with pytest.raises(ValidationFailed, match="database.table"):
+        list(conn.list())
+    items = list(conn.list([f"{full['database']}.{h.table}"]))
+    assert len(items) == 1 and items[0].uri.startswith(f"{full['database']}.{h.table}/table/")
+    with conn.open(items[0].uri) as fh:
+        text = fh.read().decode("utf-8")
+    assert "按 uri 指定的表" in text and len(text.encode("utf-8")) == items[0].size
+    assert conn.stat(items[0].uri).version == items[0].version
+    with pytest.raises((ValidationFailed, NotFound)):
+        list(conn.list([f"{full['database']}.no_such_table`; DROP TABLE x"]))
