@@ -1,0 +1,1 @@
+"""The ingestflow HTTP API (seed 002): connectors, volumes, load tasks."""

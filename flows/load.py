@@ -141,8 +141,14 @@ def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]
 
     ctx = steps.task_context(task_id, refresh=True)
     ctx.embedder()  # a missing model fails the run up front, with the message naming what to install
+    paused = ctx.task.status in (TaskStatus.PAUSING, TaskStatus.PAUSED)
     run_id = ops.start_run(task_id, str(flow_run.id) if flow_run.id else None)
-    ops.update_task(task_id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
+    if paused and not file_ids:  # a run that was already queued when the task was paused
+        logger.info("task %s is paused: skipping this run", task_id)
+        ops.finish_run(run_id, "skipped", error="task is paused")
+        return {"task_id": task_id, "run_id": run_id, "skipped": "task is paused"}
+    if not paused:
+        ops.update_task(task_id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
     stats = {"chunks_written": 0, "bytes_read": 0, "files_failed": 0, "files_succeeded": 0, "files_deleted": 0}
     try:
         plan = list_source(task_id, file_ids)

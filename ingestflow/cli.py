@@ -16,7 +16,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from ingestflow.errors import IngestError
+from ingestflow.errors import IngestError, ValidationFailed
 from ingestflow.settings import get_settings, prepare_environment
 
 app = typer.Typer(help="ingestflow: load documents into Milvus through Prefect flows, and search them.",
@@ -94,9 +94,14 @@ def load(
 
 
 def _run_with_progress(task_id: str, quiet: bool) -> dict:
+    from prefect import tags
+
     from flows.load import load_task
+    from flows.steps import task_context
     from ingestflow.catalog import ops
 
+    ctx = task_context(task_id, refresh=True)
+    run_tags = tags(f"task:{task_id}", f"connector:{ctx.connector_kind}", f"volume:{ctx.volume.name}")
     started = time.perf_counter()
     stop = threading.Event()
 
@@ -107,7 +112,8 @@ def _run_with_progress(task_id: str, quiet: bool) -> dict:
             progress.update(bar, total=total or None, completed=counts.get(4, 0) + counts.get(5, 0))
 
     if quiet:
-        summary = load_task(task_id)
+        with run_tags:
+            summary = load_task(task_id)
     else:
         with Progress(TextColumn("[bold]loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                       console=console, transient=True) as progress:
@@ -115,7 +121,8 @@ def _run_with_progress(task_id: str, quiet: bool) -> dict:
             watcher = threading.Thread(target=poll, args=(progress, bar), daemon=True)
             watcher.start()
             try:
-                summary = load_task(task_id)
+                with run_tags:
+                    summary = load_task(task_id)
             finally:
                 stop.set()
                 watcher.join()
@@ -149,10 +156,13 @@ def search(
 ) -> None:
     """Search a volume."""
     prepare_environment()
+    from indexers.search import STRATEGIES
     from indexers.search import search as run_search
     from ingestflow.catalog import ops
 
     try:
+        if mode.replace("-", "_") not in STRATEGIES:
+            raise ValidationFailed(f"unknown retrieval strategy {mode!r}: use one of {', '.join(STRATEGIES)}")
         vol = ops.find_volume(volume) or ops.get_volume(volume)
         hits = run_search(query, vol.id, mode=mode.replace("-", "_"), k=k, score_threshold=score,
                           tenant_code=tenant, org_code=org)
@@ -196,6 +206,30 @@ def status(
         table.add_row(r["uri"], STATUS_NAMES.get(r["status"], str(r["status"])), r["stage"], str(r["segments"]),
                       r["reason"][:120])
     console.print(table)
+
+
+@app.command()
+def up(
+    port: int = typer.Option(8000, "--port", help="API port."),
+    prefect_port: int = typer.Option(4200, "--prefect-port", help="Prefect server port."),
+    milvus_port: int = typer.Option(19530, "--milvus-port", help="Milvus Lite server port (unused with INGESTFLOW_MILVUS_URI)."),
+) -> None:
+    """Start Prefect server, Milvus Lite, a Prefect worker and the API on 127.0.0.1 (Ctrl-C stops all)."""
+    from ingestflow.stack import up as run_stack
+
+    raise typer.Exit(code=run_stack(port, prefect_port, milvus_port, echo=console.print))
+
+
+@app.command()
+def api(
+    host: str = typer.Option("127.0.0.1", "--host", help="Bind address."),
+    port: int = typer.Option(8000, "--port", help="API port."),
+) -> None:
+    """Serve only the HTTP API (Prefect server/worker and Milvus must be reachable)."""
+    import uvicorn
+
+    prepare_environment()
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
 
 
 def main() -> None:

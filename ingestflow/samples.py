@@ -103,3 +103,43 @@ def write_pdf(path: Path, title: str, paragraphs: list[str], pages: int = 1) -> 
             story.append(PageBreak())
     SimpleDocTemplate(str(path), pagesize=A4).build(story)
     return path
+
+
+CJK_FONT_CANDIDATES = [
+    "/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc",
+    "/usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc",
+    "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc",
+]
+
+
+def cjk_font_path() -> str | None:
+    """A font file with Chinese glyphs, if the system has one (fonts-wqy-zenhei)."""
+    return next((p for p in CJK_FONT_CANDIDATES if Path(p).exists()), None)
+
+
+def render_text_image(lines: list[str], width: int = 2000, font_size: int = 48):  # noqa: ANN201
+    """A white image with black text lines (a 'screenshot' or a scanned page), as a PIL image."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    font_path = cjk_font_path()
+    if font_path is None:
+        raise RuntimeError("no CJK font installed: apt-get install fonts-wqy-zenhei")
+    font = ImageFont.truetype(font_path, font_size)
+    height = 120 + len(lines) * int(font_size * 1.8)
+    image = Image.new("L", (width, height), 255)
+    draw = ImageDraw.Draw(image)
+    for i, line in enumerate(lines):
+        draw.text((80, 60 + i * int(font_size * 1.8)), line, fill=0, font=font)
+    return image
+
+
+def write_png(path: Path, lines: list[str]) -> Path:
+    render_text_image(lines).save(path, "PNG")
+    return path
+
+
+def write_scanned_pdf(path: Path, pages: list[list[str]]) -> Path:
+    """An image-only PDF (no text layer), one rendered page per list of lines, at 300 dpi."""
+    images = [render_text_image(lines, width=2480, font_size=56).convert("RGB") for lines in pages]
+    images[0].save(path, "PDF", resolution=300.0, save_all=True, append_images=images[1:])
+    return path

@@ -1,0 +1,80 @@
+"""The FastAPI app: routers, auth, and the one mapping of IngestError to HTTP.
+
+Run: ``uvicorn api.main:create_app --factory`` (or ``ingestflow api`` / ``ingestflow up``).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from api.deps import require_api_key
+from api.envelope import error
+from api.routes import connectors, health, tasks, volumes
+from ingestflow.errors import IngestError
+from ingestflow.settings import prepare_environment
+
+log = logging.getLogger("ingestflow.api")
+
+HTTP_CODES = {400: "ErrBadRequest", 401: "ErrAuth", 403: "ErrForbidden", 404: "ErrNotFound",
+              405: "ErrMethodNotAllowed", 409: "ErrConflict", 413: "ErrPayloadTooLarge", 415: "ErrUnsupportedMedia"}
+
+
+def _field(loc: tuple) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    return ".".join(parts) or "body"
+
+
+def _validation_message(exc: RequestValidationError) -> str:
+    problems = []
+    for err in exc.errors()[:5]:
+        if err.get("type") == "json_invalid":
+            problems.append(f"malformed JSON body: {err.get('ctx', {}).get('error', 'cannot parse')}")
+            continue
+        if err.get("type") == "missing":
+            problems.append(f"{_field(err.get('loc', ()))}: field required")
+            continue
+        problems.append(f"{_field(err.get('loc', ()))}: {err.get('msg', 'invalid')}")
+    return "; ".join(problems) or "invalid request"
+
+
+def create_app() -> FastAPI:
+    """The API app (factory: settings are read when the app is built)."""
+    prepare_environment()
+    app = FastAPI(title="ingestflow", version="0.1.0",
+                  description="Seed-002 data-ingestion API: connectors, volumes and load tasks, run by Prefect.")
+
+    @app.exception_handler(IngestError)
+    async def _ingest_error(_request: Request, exc: IngestError) -> JSONResponse:
+        if exc.http_status >= 500:
+            log.warning("%s: %s", exc.code, exc.message)
+        return JSONResponse(error(exc.code, exc.message), status_code=exc.http_status)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(error("ErrValidation", _validation_message(exc)), status_code=400)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 404 and exc.detail == "Not Found":
+            msg = f"no such endpoint: {request.method} {request.url.path}"
+        else:
+            msg = str(exc.detail)
+        return JSONResponse(error(HTTP_CODES.get(exc.status_code, "ErrHTTP"), msg), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled error")
+        return JSONResponse(error("ErrInternal", f"internal error: {type(exc).__name__}"), status_code=500)
+
+    app.include_router(health.router)
+    secured = [Depends(require_api_key)]
+    app.include_router(connectors.router, dependencies=secured)
+    app.include_router(volumes.router, dependencies=secured)
+    app.include_router(tasks.router, dependencies=secured)
+    return app

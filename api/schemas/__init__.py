@@ -1,0 +1,1 @@
+"""Request/response models per direction (XCreate, XUpdate, XPublic)."""

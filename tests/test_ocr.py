@@ -1,0 +1,56 @@
+"""OCR: Chinese text that exists only in pictures is found (PNG, scanned PDF)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from indexers.ocr import join_cjk
+from indexers.parsing import parse_file
+from ingestflow import samples
+
+pytestmark = pytest.mark.skipif(
+    not shutil.which("tesseract") or samples.cjk_font_path() is None,
+    reason="needs tesseract (tesseract-ocr-chi-sim) and a CJK font (fonts-wqy-zenhei): scripts/setup.sh installs both",
+)
+
+
+def _text(sections) -> str:
+    return "".join(s.text for s in sections).replace(" ", "")
+
+
+def _found(sentence: str, text: str) -> bool:
+    """OCR recognises a sentence: ≥ 90 % of its characters, in order (tesseract's CER is ≈ 2–3 %)."""
+    from difflib import SequenceMatcher
+
+    match = SequenceMatcher(None, sentence, text).find_longest_match(0, len(sentence), 0, len(text))
+    window = text[max(0, match.b - match.a): match.b - match.a + len(sentence)]
+    return SequenceMatcher(None, sentence, window).ratio() >= 0.9
+
+
+def test_join_cjk_removes_spaces_between_chinese_characters_only() -> None:
+    assert join_cjk("向 量 数 据 库 and Milvus 2.5") == "向量数据库 and Milvus 2.5"
+
+
+def test_png_screenshot_chinese_and_english(tmp_path) -> None:
+    path = samples.write_png(tmp_path / "shot.png", ["长城全长两万一千公里", "Invoice number 4471"])
+    text = _text(parse_file(path, "shot.png"))
+    assert _found("长城全长两万一千公里", text), text
+    assert "Invoice" in text and "4471" in text
+
+
+def test_scanned_pdf_without_text_layer_is_ocrd_per_page(tmp_path) -> None:
+    path = samples.write_scanned_pdf(tmp_path / "scan.pdf", [["第一页扫描件内容"], ["第二页写着熊猫爱吃竹子"]])
+    sections = parse_file(path, "scan.pdf")
+    assert _found("第二页写着熊猫爱吃竹子", _text(sections)), _text(sections)
+    assert {s.page for s in sections} == {1, 2}
+
+
+def test_corrupt_image_fails_with_reason(tmp_path) -> None:
+    from ingestflow.errors import ParseError
+
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not an image")
+    with pytest.raises(ParseError, match="bad.png"):
+        parse_file(bad, "bad.png")
