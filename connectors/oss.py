@@ -15,7 +15,7 @@ from connectors.base import ConnectorConfig
 from connectors.object_store import ObjectStoreListing, buffered, endpoint_url, object_item
 from connectors.registry import register
 from connectors.s3 import AUTH_CODES
-from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable
+from ingestflow.errors import AuthError, ValidationFailed, IngestError, NotFound, ProviderError, ProviderUnavailable
 from ingestflow.records import SourceItem, SourceType
 
 
@@ -51,13 +51,16 @@ class OssConnector(ObjectStoreListing):
             except ImportError:  # pragma: no cover - depends on the install
                 raise ProviderError("the oss connector needs the 'oss2' package (pip install oss2)") from None
             auth = oss2.Auth(self.config.access_key_id, self.config.access_key_secret.get_secret_value())
-            self._bucket = oss2.Bucket(
-                auth,
-                endpoint_url(self.config.endpoint, self.config.secure),
-                self.config.bucket_name,
-                is_cname=False,
-                connect_timeout=5,
-            )
+            try:
+                self._bucket = oss2.Bucket(
+                    auth,
+                    endpoint_url(self.config.endpoint, self.config.secure),
+                    self.config.bucket_name,
+                    is_cname=False,
+                    connect_timeout=5,
+                )
+            except oss2.exceptions.ClientError as exc:  # e.g. an invalid bucket name
+                raise ValidationFailed(f"invalid OSS bucket or endpoint: {str(exc)[:200]}") from None
         return self._bucket
 
     def _error(self, exc: Exception, what: str) -> IngestError:

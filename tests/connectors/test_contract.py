@@ -283,3 +283,10 @@ def test_mo_seed_shaped_config_loads_tables_named_by_uri(mariadb):
     assert conn.stat(items[0].uri).version == items[0].version
     with pytest.raises((ValidationFailed, NotFound)):
         list(conn.list([f"{full['database']}.no_such_table`; DROP TABLE x"]))
+
+
+def test_oss_invalid_bucket_name_is_a_validation_error():
+    conn = build_connector("oss", {"endpoint": "127.0.0.1:1", "access_key_id": "id", "access_key_secret": "s",
+                                   "bucket_name": "b"})
+    with pytest.raises(ValidationFailed, match="invalid OSS bucket"):
+        conn.validate()
