@@ -7,6 +7,8 @@ mid-character (Python strings are code points). Consecutive chunks overlap by ab
 ``overlap`` units, taken from whole sentences at the end of the previous chunk.
 
 Defaults: 256 tokens with 32 tokens overlap (settings ``chunk_size`` / ``chunk_overlap``).
+A load task's ``process_config`` (seed 003's ``process_type`` / ``rule``) becomes rules through
+``ChunkRules.from_process_config``, which rejects bad custom rules with a clear message.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from typing import Any
+
+from ingestflow.errors import ValidationFailed
 from ingestflow.ids import chunk_id, content_hash
 from ingestflow.records import Chunk, Section
 
@@ -22,6 +27,10 @@ _URL = re.compile(r"https?://\S+|www\.\S+")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.])(?=\s)")
 _DEFAULT_SEPARATORS = [r"\n\s*\n", r"\n"]
+PRE_PROCESS_RULES = ("remove_extra_space", "remove_url_and_email")
+MIN_CHUNK_SIZE = 16
+MAX_CHUNK_TOKENS = 1000  # seed 003: a segment's content should not exceed 1000 tokens
+MAX_CHUNK_CHARS = 8192
 
 
 @dataclass
@@ -35,8 +44,94 @@ class ChunkRules:
     remove_extra_space: bool = True
     remove_url_and_email: bool = False
 
+    @classmethod
+    def from_process_config(cls, process_config: dict[str, Any] | None, settings: Any,
+                            max_tokens: int | None = None) -> ChunkRules:
+        """Rules from a load task's processing config (seed 003).
+
+        ``{"process_type": "automatic"}`` (or no rule at all) gives the structure-aware defaults
+        from ``settings`` (``chunk_size``/``chunk_overlap``/``chunk_unit``), capped at the
+        embedding model's ``max_tokens`` when given. ``"custom"`` takes ``rule`` (or the same keys
+        at the top level): ``pre_process_rules`` [{id, enabled}] and ``segment`` {separators
+        (regexes; ``separator`` also accepted), chunk_size, chunk_overlap, unit}. Raises
+        ``ValidationFailed`` naming the field that is wrong.
+        """
+        config = process_config or {}
+        if not isinstance(config, dict):
+            raise ValidationFailed("process_config: must be an object")
+        process_type = config.get("process_type")
+        rule = config.get("rule") if config.get("rule") is not None else config
+        if not isinstance(rule, dict):
+            raise ValidationFailed("process_config.rule: must be an object")
+        if process_type is None:  # no type given: custom when it carries segment rules
+            process_type = "custom" if any(k in rule for k in ("segment", "pre_process_rules")) else "automatic"
+        if process_type not in ("automatic", "custom"):
+            raise ValidationFailed(f"process_config.process_type: must be 'automatic' or 'custom', got {process_type!r}")
+        size = settings.chunk_size if not max_tokens else min(settings.chunk_size, max_tokens)
+        defaults = cls(chunk_size=size, chunk_overlap=min(settings.chunk_overlap, size // 4), unit=settings.chunk_unit)
+        if process_type == "automatic":
+            return defaults
+        return _custom_rules(rule, defaults, max_tokens)
+
     def fingerprint(self) -> str:
         return f"{self.unit}:{self.chunk_size}/{self.chunk_overlap}:{'|'.join(self.separators)}:{int(self.remove_extra_space)}{int(self.remove_url_and_email)}"
+
+
+def _custom_rules(rule: dict[str, Any], defaults: ChunkRules, max_tokens: int | None) -> ChunkRules:
+    """Validate seed 003's custom ``rule`` and build ChunkRules from it."""
+    where = "process_config.rule"
+    segment = rule.get("segment") or {}
+    if not isinstance(segment, dict):
+        raise ValidationFailed(f"{where}.segment: must be an object")
+    unit = segment.get("unit", defaults.unit)
+    if unit not in ("tokens", "chars"):
+        raise ValidationFailed(f"{where}.segment.unit: must be 'tokens' or 'chars', got {unit!r}")
+    upper = MAX_CHUNK_CHARS if unit == "chars" else min(MAX_CHUNK_TOKENS, max_tokens or MAX_CHUNK_TOKENS)
+    size = _int_field(segment, "chunk_size", defaults.chunk_size, MIN_CHUNK_SIZE, upper, f"{where}.segment")
+    overlap = _int_field(segment, "chunk_overlap", min(defaults.chunk_overlap, size // 4), 0, upper, f"{where}.segment")
+    if overlap >= size:
+        raise ValidationFailed(f"{where}.segment.chunk_overlap: must be smaller than chunk_size ({overlap} >= {size})")
+    raw = segment.get("separators")
+    if raw is None:
+        raw = [segment["separator"]] if segment.get("separator") else []
+    if isinstance(raw, str):
+        raw = [raw]
+    if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
+        raise ValidationFailed(f"{where}.segment.separators: must be a list of non-empty regular expressions")
+    for pattern in raw:
+        try:
+            compiled = re.compile(pattern)
+        except re.error as exc:
+            raise ValidationFailed(f"{where}.segment.separators: invalid regular expression {pattern!r}: {exc}") from None
+        if compiled.fullmatch(""):
+            raise ValidationFailed(f"{where}.segment.separators: {pattern!r} matches the empty string")
+    # the seed's own example spells it "pre_proces_rules"
+    pre_rules = rule.get("pre_process_rules", rule.get("pre_proces_rules")) or []
+    if not isinstance(pre_rules, list):
+        raise ValidationFailed(f"{where}.pre_process_rules: must be a list of {{id, enabled}}")
+    enabled = {"remove_extra_space": defaults.remove_extra_space, "remove_url_and_email": defaults.remove_url_and_email}
+    for item in pre_rules:
+        if not isinstance(item, dict) or item.get("id") not in PRE_PROCESS_RULES:
+            raise ValidationFailed(f"{where}.pre_process_rules: each rule needs an id in {list(PRE_PROCESS_RULES)}, got {item!r}")
+        enabled[item["id"]] = bool(item.get("enabled", True))
+    return ChunkRules(chunk_size=size, chunk_overlap=overlap, unit=unit, separators=raw,
+                      remove_extra_space=enabled["remove_extra_space"],
+                      remove_url_and_email=enabled["remove_url_and_email"])
+
+
+def _int_field(obj: dict[str, Any], key: str, default: int, low: int, high: int, where: str) -> int:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise ValidationFailed(f"{where}.{key}: must be an integer, got {value!r}")
+    try:
+        number = int(value)
+    except ValueError:
+        raise ValidationFailed(f"{where}.{key}: must be an integer, got {value!r}") from None
+    if number != float(value) or not low <= number <= high:
+        raise ValidationFailed(f"{where}.{key}: must be an integer from {low} to {high}, got {value!r}")
+    return number
 
 
 def preprocess(text: str, rules: ChunkRules) -> str:

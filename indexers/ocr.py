@@ -38,8 +38,9 @@ def _tesseract() -> str:
     return binary
 
 
-def ocr_image_file(image_path: Path, languages: str, timeout_s: float = PAGE_TIMEOUT_S) -> str:
+def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None) -> str:
     """Text of one image file (tesseract, one thread, bounded time)."""
+    timeout_s = timeout_s or PAGE_TIMEOUT_S
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
     try:
         result = subprocess.run(
@@ -70,11 +71,12 @@ def ocr_image(path: Path, name: str, languages: str) -> list[Section]:
     return _paragraphs(ocr_image_file(path, languages), 1)
 
 
-def ocr_pdf_pages(path: Path, pages: list[int], languages: str, workers: int | None = None) -> list[Section]:
+def ocr_pdf_pages(path: Path, pages: list[int], languages: str, workers: int | None = None,
+                  timeout_s: float | None = None) -> list[Section]:
     """OCR the given 1-based pages of a PDF rendered at 300 dpi, pages in parallel.
 
-    A page that fails becomes a section-less gap with its reason logged in the result's
-    ``ocr_errors`` (raised only when every page fails).
+    A page that fails (tesseract error or ``timeout_s``, default ``PAGE_TIMEOUT_S``) is left out
+    and the other pages survive; only when every page fails is it a ``ParseError`` with the reasons.
     """
     import pypdfium2 as pdfium
 
@@ -93,7 +95,7 @@ def ocr_pdf_pages(path: Path, pages: list[int], languages: str, workers: int | N
         def run(item: tuple[int, Path]) -> list[Section]:
             page_no, image_path = item
             try:
-                return _paragraphs(ocr_image_file(image_path, languages), page_no)
+                return _paragraphs(ocr_image_file(image_path, languages, timeout_s), page_no)
             except ParseError as exc:
                 errors.append(f"page {page_no}: {exc.message}")
                 return []

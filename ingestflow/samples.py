@@ -143,3 +143,66 @@ def write_scanned_pdf(path: Path, pages: list[list[str]]) -> Path:
     images = [render_text_image(lines, width=2480, font_size=56).convert("RGB") for lines in pages]
     images[0].save(path, "PDF", resolution=300.0, save_all=True, append_images=images[1:])
     return path
+
+
+def write_html_table(path: Path, title: str, header: list[str], rows: list[list[str]]) -> Path:
+    """An HTML page holding one table."""
+    cells = "".join(f"<th>{html.escape(h)}</th>" for h in header)
+    body = "".join("<tr>" + "".join(f"<td>{html.escape(c)}</td>" for c in row) + "</tr>" for row in rows)
+    path.write_text(
+        f"<!DOCTYPE html><html><head><meta charset='utf-8'><title>{html.escape(title)}</title></head>"
+        f"<body><h1>{html.escape(title)}</h1><table><tr>{cells}</tr>{body}</table></body></html>",
+        encoding="utf-8",
+    )
+    return path
+
+
+def write_parquet(path: Path, columns: dict[str, list]) -> Path:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    pq.write_table(pa.table(columns), str(path))
+    return path
+
+
+def write_image(path: Path, lines: list[str]) -> Path:
+    """A screenshot-like image in the format of ``path``'s extension (PNG, JPG, BMP …)."""
+    image = render_text_image(lines)
+    image.save(path, quality=95) if path.suffix.lower() in (".jpg", ".jpeg") else image.save(path)
+    return path
+
+
+def write_garbled_pdf(path: Path, lines: list[str], font_size: int = 14) -> Path:
+    """A PDF whose visible text is right but whose text layer is garbage.
+
+    The text is set in an embedded TrueType subset (a CJK font) and the font's ``/ToUnicode``
+    map is then blanked out, as in PDFs from some scanners and old converters: viewers show
+    the text, text extraction returns control characters. Only OCR can read it.
+    """
+    import re
+
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
+    from reportlab.pdfgen import canvas
+
+    font_path = cjk_font_path()
+    if font_path is None:
+        raise RuntimeError("no CJK font installed: apt-get install fonts-wqy-zenhei")
+    if "IngestflowCJK" not in pdfmetrics.getRegisteredFontNames():
+        pdfmetrics.registerFont(TTFont("IngestflowCJK", font_path, subfontIndex=0))
+    pdf = canvas.Canvas(str(path))
+    pdf.setFont("IngestflowCJK", font_size)
+    for i, line in enumerate(lines):
+        pdf.drawString(60, 760 - i * font_size * 2, line)
+    pdf.save()
+    data = path.read_bytes()  # same-length blanks keep the xref offsets valid
+    path.write_bytes(re.sub(rb"/ToUnicode \d+ 0 R", lambda m: b" " * len(m.group()), data))
+    return path
+
+
+def convert_legacy(source: Path, fmt: str) -> Path:
+    """``source`` (.docx/.pptx) converted to a legacy format (``doc``/``ppt``) by LibreOffice."""
+    from indexers.parsing import convert_with_soffice
+
+    convert_with_soffice(source, source.parent, fmt)
+    return source.with_suffix("." + fmt)

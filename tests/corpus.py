@@ -36,3 +36,32 @@ def make_corpus(root: Path) -> Path:
     (root / "corrupt.pdf").write_bytes(b"%PDF-1.7\n1 0 obj << /Type /Catalog >> garbage without xref\n")
     (root / "song.mp3").write_bytes(b"ID3\x03\x00\x00\x00\x00\x00\x00" + bytes(512))
     return root
+
+
+# OCR-only and legacy files for the mixed corpus (tests/test_mixed_corpus.py): name -> (key, query)
+PICTURE_KEYS = {
+    "扫描件.pdf": ("敦煌莫高窟共有七百三十五个洞窟", "莫高窟有多少个洞窟"),
+    "截图.png": ("黄山迎客松已有一千三百年树龄", "迎客松树龄"),
+    "旧文档.pdf": ("西湖断桥残雪是冬季名景", "断桥残雪"),  # garbage text layer: only OCR reads it
+}
+LEGACY_KEYS = {
+    "minutes.doc": ("The board approved the new warehouse in Ningbo.", "where is the new warehouse"),
+    "briefing.ppt": ("量子计算机的原型机在合肥发布。", "量子计算机原型机在哪里发布"),
+}
+
+
+def make_mixed_corpus(root: Path, legacy: bool) -> Path:
+    """``make_corpus`` plus a scanned PDF, a PNG screenshot, a PDF with a garbage text layer and,
+    with ``legacy``, a .doc and a .ppt made by LibreOffice."""
+    make_corpus(root)
+    s.write_scanned_pdf(root / "扫描件.pdf", [["第一页：石窟概况"], [PICTURE_KEYS["扫描件.pdf"][0]]])
+    s.write_png(root / "截图.png", [PICTURE_KEYS["截图.png"][0], "Screenshot 2024"])
+    s.write_garbled_pdf(root / "旧文档.pdf", ["杭州旅游手册", PICTURE_KEYS["旧文档.pdf"][0], "灵隐寺始建于东晋"])
+    if legacy:
+        work = root.parent / "legacy-src"
+        work.mkdir(exist_ok=True)
+        doc = s.convert_legacy(s.write_docx(work / "minutes.docx", "Minutes", [LEGACY_KEYS["minutes.doc"][0]]), "doc")
+        ppt = s.convert_legacy(s.write_pptx(work / "briefing.pptx", "简报", [LEGACY_KEYS["briefing.ppt"][0]]), "ppt")
+        doc.rename(root / "minutes.doc")
+        ppt.rename(root / "briefing.ppt")
+    return root

@@ -54,3 +54,33 @@ def test_corrupt_image_fails_with_reason(tmp_path) -> None:
     bad.write_bytes(b"\x89PNG\r\n\x1a\n" + b"not an image")
     with pytest.raises(ParseError, match="bad.png"):
         parse_file(bad, "bad.png")
+
+
+@pytest.mark.parametrize("ext", [".jpg", ".jpeg", ".bmp", ".tif"])
+def test_other_image_formats_are_ocrd(tmp_path, ext) -> None:
+    path = samples.write_image(tmp_path / f"shot{ext}", ["故宫每天限流三万人"])
+    sections = parse_file(path, path.name)
+    assert _found("故宫每天限流三万人", _text(sections)), _text(sections)
+    assert {s.page for s in sections} == {1}
+
+
+def test_pdf_with_a_garbage_text_layer_is_ocrd(tmp_path) -> None:
+    """Visible text right, text layer control characters (no ToUnicode): OCR reads the page."""
+    from indexers.pdf_text import read_pdf
+
+    path = samples.write_garbled_pdf(tmp_path / "garbled.pdf", ["西湖的断桥残雪很有名", "门票编号八八六"])
+    _, to_ocr, _ = read_pdf(str(path))
+    assert to_ocr == [1]  # the text layer was judged garbage
+    text = _text(parse_file(path, "garbled.pdf"))
+    assert _found("西湖的断桥残雪很有名", text), text
+    assert not any(ord(c) < 32 and c not in "\n\t" for c in text)
+
+
+def test_ocr_page_timeout_fails_with_a_reason(tmp_path) -> None:
+    """Per-page time limit: when no page can meet it, the document fails saying so."""
+    from indexers.ocr import ocr_pdf_pages
+    from ingestflow.errors import ParseError
+
+    path = samples.write_scanned_pdf(tmp_path / "scan.pdf", [["第一页"], ["第二页"]])
+    with pytest.raises(ParseError, match=r"OCR failed on every page: page \d: OCR timed out"):
+        ocr_pdf_pages(path, [1, 2], "chi_sim+eng", timeout_s=0.01)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from api.schemas.common import IdStr
 from ingestflow.records import LoadIntervalType
@@ -40,6 +40,20 @@ class TaskCreate(BaseModel):
     process_config: dict[str, Any] | None = None
     tenant_code: str = Field("", max_length=128)
     org_code: str = Field("", max_length=128)
+
+    @field_validator("process_config")
+    @classmethod
+    def _valid_process_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+        """Seed 003's processing rules are checked up front (bad chunk size, overlap, regex …)."""
+        from indexers.chunking import ChunkRules
+        from ingestflow.errors import ValidationFailed
+        from ingestflow.settings import get_settings
+
+        try:
+            ChunkRules.from_process_config(value, get_settings())
+        except ValidationFailed as exc:
+            raise ValueError(exc.message) from None
+        return value
 
 
 class TaskUpdate(BaseModel):
