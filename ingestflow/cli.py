@@ -1,4 +1,5 @@
-"""The ``ingestflow`` command line: load a folder, search, show a task's status.
+"""The ``ingestflow`` command line: load a folder, search, show a task's status (all local), and
+drive a running API (``connectors``, ``tasks``, ``volumes``, ``documents``, ``query``: cli_remote.py).
 
 ``ingestflow load`` runs the load flow in this process on the embedded defaults (Prefect's
 ephemeral API, Milvus Lite file, SQLite catalog): nothing to start first.
@@ -230,6 +231,16 @@ def api(
 
     prepare_environment()
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port)
+
+
+def _add_remote_commands() -> None:
+    """``connectors``/``tasks``/``volumes``/``documents`` groups and ``query``: a running API, via the client."""
+    from ingestflow.cli_remote import register
+
+    register(app)
+
+
+_add_remote_commands()
 
 
 def main() -> None:
