@@ -12,9 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import require_api_key
+from api.deps import require_api_key, require_caller
 from api.envelope import error
-from api.routes import connectors, health, tasks, volumes
+from api.routes import connectors, documents, health, search, tasks, volumes
 from ingestflow.errors import IngestError
 from ingestflow.settings import prepare_environment
 
@@ -77,4 +77,7 @@ def create_app() -> FastAPI:
     app.include_router(connectors.router, dependencies=secured)
     app.include_router(volumes.router, dependencies=secured)
     app.include_router(tasks.router, dependencies=secured)
+    # search and document views also take tenant-bound keys (filtered to their tenant)
+    app.include_router(search.router, dependencies=[Depends(require_caller)])
+    app.include_router(documents.router, dependencies=[Depends(require_caller)])
     return app

@@ -39,12 +39,17 @@ class Settings(BaseSettings):
 
     parse_workers: int = Field(2, ge=1, le=64, description="Files parsed concurrently by a load flow.")
     file_timeout_s: float = Field(300.0, gt=0, description="Per-file parse time limit in seconds.")
+    parse_timeout_s: float = Field(300.0, gt=0, description="Per-file fetch + parse/OCR time limit (s); the parse process is killed past it.")
+    embed_timeout_s: float = Field(300.0, gt=0, description="Time limit (s) of one embedding batch; its files fail past it.")
+    file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source, timeout).")
+    retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
 
     default_tenant_code: str = Field("", description="tenant_code stamped on chunks when a task sets none.")
     default_org_code: str = Field("", description="org_code stamped on chunks when a task sets none.")
 
     api_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr("ingestflow-dev-key")], description="Accepted moi-key header values.")
+    tenant_api_keys: list[SecretStr] = Field(default_factory=list, description="Tenant-bound moi-keys, each 'key:tenant_code[:org_code]': search and document views only, always filtered to that tenant/org.")
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -136,3 +136,48 @@ class LoadRun(Base):
     chunks_written: Mapped[int] = mapped_column(Integer, default=0)
     bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class SegmentState(Base):
+    """Per-segment state the chunk in Milvus does not hold (seed 003 §4.15–4.20). Rows are lazy:
+    a chunk without one is enabled, never hit, loaded by a flow."""
+
+    __tablename__ = "segment_states"
+
+    chunk_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(20), index=True)
+    doc_id: Mapped[str] = mapped_column(String(64), index=True)
+    enabled: Mapped[bool] = mapped_column(Boolean, default=True)
+    disabled_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    keywords: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    hit_count: Mapped[int] = mapped_column(Integer, default=0)
+    manual: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class DocumentState(Base):
+    """Per-document state of the knowledge-base views: display name, hits, manual disable time."""
+
+    __tablename__ = "document_states"
+
+    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(20), index=True)
+    name: Mapped[str | None] = mapped_column(Text, nullable=True)  # a rename; the source name otherwise
+    hit_count: Mapped[int] = mapped_column(Integer, default=0)
+    disabled_at: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class SearchQuery(Base):
+    """A recorded search (seed 003 §4.7 recent queries), one row per searched volume."""
+
+    __tablename__ = "search_queries"
+    __table_args__ = (Index("ix_search_queries_volume_created", "volume_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(20))
+    query: Mapped[str] = mapped_column(Text)
+    source: Mapped[str] = mapped_column(String(32), default="API")
+    tenant_code: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the caller's bound tenant
+    created_at: Mapped[float] = mapped_column(Float)

@@ -1,0 +1,71 @@
+"""Search request models: ``POST /search``, seed 003 hit testing, seed 004 vector-DB search."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field
+
+from api.schemas.common import IdStr
+
+Strategy = Literal["semantic", "full_text", "hybrid"]
+
+
+class SearchFilters(BaseModel):
+    """Metadata filters; every value is escaped into the Milvus expression."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    uri_prefix: str | None = Field(None, max_length=4096)
+    file_types: list[int] | None = Field(None, max_length=64)
+    document_ids: list[str] | None = Field(None, max_length=1024)
+
+
+class SearchRequest(BaseModel):
+    """``POST /search``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    query: str = Field(..., min_length=1, max_length=2000)
+    volume_id: IdStr | None = None
+    volume_ids: list[IdStr] | None = Field(None, max_length=64)
+    retrieval_strategy: Strategy = "hybrid"
+    k: int = Field(10, ge=1, le=1000, validation_alias=AliasChoices("k", "top_k"))
+    score: float | None = Field(None, description="Threshold on the strategy's own score.")
+    rrf_k: int = Field(60, ge=1, le=100000)
+    tenant_code: str | None = None
+    org_code: str | None = None
+    filters: SearchFilters | None = None
+    filter_expr: str | None = Field(None, description="Filter in the filter_expr grammar (see README).")
+
+    def volumes(self) -> list[str]:
+        return list(dict.fromkeys([*([self.volume_id] if self.volume_id else []), *(self.volume_ids or [])]))
+
+
+class HitTestRequest(BaseModel):
+    """Seed 003 §4.6 ``POST /datasets/{id}/hit``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    query: str = Field(..., min_length=1, max_length=2000)
+    retrieval_strategy: Strategy = "semantic"
+    k: int = Field(4, ge=1, le=1000)
+    score: float | None = Field(None, ge=0)
+
+
+class VectorDbSearchRequest(BaseModel):
+    """Seed 004 ``POST /vector_db_service/search_from_vector_db``."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    query: str = Field(..., min_length=1, max_length=2000)
+    collection_type: str = "DOC"
+    filter_expr: str | None = None
+    limit: int = Field(5, ge=1, le=1000)
+    use_hybrid: bool = False
+    vector_similarity_threshold: float | None = None
+    rrf_similarity_threshold: float | None = None
+    tenant_code: str | None = None
+    org_code: str | None = None
+    volume_id: IdStr | None = Field(None, description="ingestflow extension: the volume(s) to search; default all.")
+    volume_ids: list[IdStr] | None = Field(None, max_length=64)
