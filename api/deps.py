@@ -15,7 +15,7 @@ from typing import Annotated
 from fastapi import Depends, Security
 from fastapi.security import APIKeyHeader
 
-from ingestflow.errors import AuthError
+from ingestflow.errors import AuthError, Forbidden
 from ingestflow.settings import get_settings
 
 _moi_key = APIKeyHeader(name="moi-key", auto_error=False, description="API key (header name is case-insensitive).")
@@ -64,7 +64,7 @@ def require_caller(key: Annotated[str | None, Security(_moi_key)] = None) -> Cal
 def require_api_key(key: Annotated[str | None, Security(_moi_key)] = None) -> str:
     """An admin key (connectors, volumes, tasks); a tenant-bound key is refused."""
     if not identify(key).is_admin:
-        raise AuthError("this moi-key is bound to a tenant: it may only search and use the document routes")
+        raise Forbidden("this moi-key is bound to a tenant: it may only search and use the document routes")
     return "admin"
 
 

@@ -6,6 +6,7 @@
     │   ├── Conflict                 409  the request clashes with current state
     │   └── PayloadTooLarge          413  an upload exceeds the size limit
     ├── AuthError                    401  missing/invalid API key or source credentials
+    │   └── Forbidden                403  a valid key without the right (tenant key on admin routes)
     ├── NotFound                     404  unknown id, path, bucket, table …
     ├── ProviderError                502  a source or sink failed (retryable or not)
     │   └── ProviderUnavailable      503  unreachable / timed out: retryable
@@ -65,6 +66,13 @@ class AuthError(IngestError):
 
     http_status = 401
     code = "ErrAuth"
+
+
+class Forbidden(AuthError):
+    """A valid key that may not use this route (a tenant-bound key on an admin route)."""
+
+    http_status = 403
+    code = "ErrForbidden"
 
 
 class NotFound(IngestError):

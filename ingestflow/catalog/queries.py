@@ -11,7 +11,9 @@ from typing import Any
 from sqlalchemy import delete, func, select
 
 from ingestflow.catalog.db import session_scope
-from ingestflow.catalog.models import Connector, LoadRun, LoadTask, TaskFile, Volume
+from ingestflow.catalog.models import (
+    Connector, DocumentState, LoadRun, LoadTask, SearchQuery, SegmentState, TaskFile, Volume,
+)
 from ingestflow.errors import Conflict, NotFound, ValidationFailed
 
 CONNECTOR_ORDER = {"id": Connector.id, "name": Connector.name, "created_at": Connector.created_at,
@@ -142,6 +144,8 @@ def delete_volume(volume_id: str) -> Volume:
         used = list(s.scalars(select(LoadTask.id).where(LoadTask.volume_id == row.id)))
         if used:
             raise Conflict(f"volume {volume_id} is used by task(s) {', '.join(used[:10])}; delete them first")
+        for state in (SegmentState, DocumentState, SearchQuery):  # the volume's knowledge-base state goes too
+            s.execute(delete(state).where(state.volume_id == row.id))
         s.delete(row)
         return row
 
@@ -244,6 +248,8 @@ def delete_task_rows(task_id: str) -> list[str]:
         s.delete(task)
         if doc_ids:
             doc_ids -= set(s.scalars(select(TaskFile.doc_id).where(TaskFile.doc_id.in_(list(doc_ids)))))
+            for state in (SegmentState, DocumentState):  # per-document state of the documents that go
+                s.execute(delete(state).where(state.doc_id.in_(sorted(doc_ids))))
     return sorted(doc_ids)
 
 

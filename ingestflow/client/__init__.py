@@ -10,7 +10,7 @@ from ingestflow.client._endpoints import SOURCE_TYPES
 from ingestflow.client.async_ import AsyncIngestflowClient
 from ingestflow.client.errors import (
     AuthenticationError, BadRequestError, ConflictError, IngestflowAPIError, IngestflowConnectionError,
-    IngestflowError, IngestflowTimeoutError, NotFoundError, PayloadTooLargeError, ServerError,
+    IngestflowError, IngestflowTimeoutError, NotFoundError, PayloadTooLargeError, PermissionDeniedError, ServerError,
 )
 from ingestflow.client.models import (
     Connector, Document, LoadRun, Page, PaginatedList, RetryResult, SearchHit, SearchResult, Segment, SourceFile,
@@ -21,7 +21,7 @@ from ingestflow.client.sync import IngestflowClient
 __all__ = [
     "SOURCE_TYPES", "AsyncIngestflowClient", "AuthenticationError", "BadRequestError", "ConflictError", "Connector",
     "Document", "IngestflowAPIError", "IngestflowClient", "IngestflowConnectionError", "IngestflowError",
-    "IngestflowTimeoutError", "LoadRun", "NotFoundError", "Page", "PaginatedList", "PayloadTooLargeError",
+    "IngestflowTimeoutError", "LoadRun", "NotFoundError", "Page", "PaginatedList", "PayloadTooLargeError", "PermissionDeniedError",
     "RetryResult", "SearchHit", "SearchResult", "Segment", "ServerError", "SourceFile", "Task", "TaskFile",
     "TaskFiles", "UploadResult", "Validation", "Volume",
 ]

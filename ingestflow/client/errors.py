@@ -6,6 +6,7 @@
     └── IngestflowAPIError            the server answered with an error envelope
         ├── BadRequestError           400 / 422: a field is wrong (``msg`` names it)
         ├── AuthenticationError       401: missing or invalid ``moi-key``
+        │   └── PermissionDeniedError 403: a tenant-bound key on an admin route
         ├── NotFoundError             404: unknown id (or endpoint)
         ├── ConflictError             409: clashes with current state
         ├── PayloadTooLargeError      413: upload over the server's limit
@@ -50,6 +51,10 @@ class AuthenticationError(IngestflowAPIError):
     """401: missing or invalid API key."""
 
 
+class PermissionDeniedError(AuthenticationError):
+    """403: a valid key that may not use this route."""
+
+
 class NotFoundError(IngestflowAPIError):
     """404: unknown id or endpoint."""
 
@@ -66,7 +71,7 @@ class ServerError(IngestflowAPIError):
     """5xx: the server or a source/sink behind it failed."""
 
 
-_BY_STATUS = {400: BadRequestError, 401: AuthenticationError, 404: NotFoundError, 409: ConflictError,
+_BY_STATUS = {400: BadRequestError, 401: AuthenticationError, 403: PermissionDeniedError, 404: NotFoundError, 409: ConflictError,
               413: PayloadTooLargeError, 422: BadRequestError}
 
 

@@ -192,7 +192,7 @@ def test_a_tenant_key_cannot_see_other_tenants_documents_or_admin_routes(client,
     response = client.get(f"/datasets/{vols['main']}/documents/{secret}/segments", headers=headers)
     assert response.status_code == 404
     response = client.get("/connectors/list", headers=headers)
-    assert response.status_code == 401 and response.json()["code"] == "ErrAuth"
+    assert response.status_code == 403 and response.json()["code"] == "ErrForbidden"
     assert client.post("/search", json={"query": "x", "volume_id": vols["main"]},
                        headers={"moi-key": "tenant-a"}).status_code == 401
 
