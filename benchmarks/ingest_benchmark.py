@@ -94,9 +94,11 @@ def main() -> None:
     (warm / "w.txt").write_text("warm up 预热", encoding="utf-8")
     load_task(ensure_local_task(warm, "bench-warm"))
 
+    load_before = os.getloadavg()[0]
     start = time.perf_counter()
     summary = load_task(task_id)
     elapsed = time.perf_counter() - start
+    load_after = os.getloadavg()[0]
 
     ctx = task_context(task_id)
     store = ctx.store()
@@ -118,6 +120,8 @@ def main() -> None:
         "docs_per_s": round(summary["files_succeeded"] / elapsed, 2), "chunks_per_s": round(chunks_per_s, 1),
         "raw_embed_chunks_per_s": round(raw_rate, 1),
         "end_to_end_vs_raw_embed": round(chunks_per_s / raw_rate, 3),
+        "prefect_task_runs_per_file": 1,  # parse+split · <file>; plus one index · N chunks per batch
+        "load_average_1m_before_after": [round(load_before, 1), round(load_after, 1)],
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }

@@ -1,6 +1,9 @@
 """``local``: a directory on the server's disk (recursive, with an extension filter).
 
-uri = the path relative to ``root`` (POSIX separators); version = mtime_ns + size.
+uri = the path relative to ``root`` (POSIX separators); version = mtime_ns-size-ctime_ns, from
+one ``stat`` (listing never reads content). ctime cannot be set from user space, so an edit
+that keeps the size and restores the mtime (``cp -p``, ``rsync -t``, ``touch -d``) still changes
+the version; a metadata-only change (chmod) re-indexes the file, the safe direction.
 """
 
 from __future__ import annotations
@@ -66,14 +69,19 @@ class LocalConnector:
         rel = path.relative_to(self.root).as_posix()
         if path.is_dir():
             return SourceItem(rel, path.name, 0, FileType.DIR, f"{st.st_mtime_ns}-0", st.st_mtime)
-        with path.open("rb") as fh:
-            head = fh.read(16)
+        file_type = file_type_for(path.name)
+        if file_type == FileType.NIL and not path.suffix:  # no extension: sniff the magic bytes
+            try:
+                with path.open("rb") as fh:
+                    file_type = file_type_for(path.name, fh.read(16))
+            except OSError:
+                pass  # unreadable: listed anyway, its parse reports the error
         return SourceItem(
             uri=rel,
             name=path.name,
             size=st.st_size,
-            file_type=file_type_for(path.name, head),
-            version=f"{st.st_mtime_ns}-{st.st_size}",
+            file_type=file_type,
+            version=f"{st.st_mtime_ns}-{st.st_size}-{st.st_ctime_ns}",
             modified_at=st.st_mtime,
         )
 
@@ -81,8 +89,10 @@ class LocalConnector:
         """Files under ``top`` in a stable order, streaming (os.scandir, no full listing)."""
         try:
             entries = sorted(os.scandir(top), key=lambda e: e.name)
-        except PermissionError:
-            return
+        except OSError as exc:  # a listing with a hole must fail, or its files would look deleted
+            rel = top.relative_to(self.root).as_posix() if top != self.root else "."
+            rel = rel if len(rel) <= 120 else f"{rel[:60]}…{rel[-40:]}"
+            raise ProviderError(f"directory {rel!r} could not be listed: {exc.strerror or type(exc).__name__}") from None
         for entry in entries:
             if entry.is_symlink() and not self.config.follow_symlinks:
                 continue

@@ -1,21 +1,25 @@
-"""The load flow: list a task's source, then per file parse → split → index into Milvus.
+"""The load flow: list a task's source, then per file parse+split → index into Milvus.
 
     load_task(task_id)
-      ├─ list-source            diff listing vs catalog: new / changed / unchanged / gone
-      ├─ parse  (per file)      fetch + unstructured/OCR        } in a thread pool, overlapped
-      ├─ split  (per file)      chunk with the model tokenizer  } with indexing
-      ├─ index  (per batch)     embed a batch across files, upsert
-      └─ finalise               drop each re-indexed file's old chunks, mark it completed
+      ├─ list-source               diff listing vs catalog in bulk: new / changed / unchanged / gone
+      ├─ parse+split · <file>      one task run per file: fetch + parse in a killable child
+      │                            process (per-file time limit), then chunk; in a thread pool
+      ├─ index · N chunks          embed a batch across files, upsert (time limit per batch)
+      └─ finalise                  per batch: drop re-indexed files' old chunks, mark them completed
 
 One failed file never stops the others: it is marked failed (status 4) with its reason.
 Chunk ids are deterministic, writes are upserts, and a file's old chunks are removed only
-after its new ones are written, so re-running a load never duplicates chunks.
+after its new ones are written, so re-running (or resuming after a crash) never duplicates
+chunks. Files a dead run left waiting / parsing / indexing are redone by the next run;
+``flows/run_guard.py`` has the overlap and missed-run rules.
 """
 
 from __future__ import annotations
 
 import time
 from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,11 +28,20 @@ from prefect.cache_policies import NONE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import steps
+from flows import run_guard, steps
+from flows.parse_pool import ParseJob, parse_pool
 from ingestflow.catalog import ops
-from ingestflow.errors import IngestError
-from ingestflow.records import Chunk, DocStage, FileStatus, LoadIntervalType, Section, TaskStatus
+from ingestflow.catalog.ops import FileRef
+from ingestflow.errors import IngestError, ProviderUnavailable
+from ingestflow.records import Chunk, DocStage, LoadIntervalType, TaskStatus
 from ingestflow.settings import get_settings
+
+
+class EmbedTimeout(ProviderUnavailable):
+    """An embedding batch ran past its time limit (not retried: the embedder thread may be stuck)."""
+
+    code = "ErrEmbedTimeout"
+    retryable = False
 
 
 def _transient(task_obj, task_run, state) -> bool:  # noqa: ANN001
@@ -42,85 +55,78 @@ def _transient(task_obj, task_run, state) -> bool:  # noqa: ANN001
     return False
 
 
+def _reason(exc: BaseException) -> str:
+    return (exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}")[:2000]
+
+
 @dataclass
 class ListingPlan:
     """What a run has to do, from diffing the listing against the catalog."""
 
-    to_process: list[str] = field(default_factory=list)
+    to_process: list[FileRef] = field(default_factory=list)
     counts: dict[str, int] = field(default_factory=dict)
-    gone: list[str] = field(default_factory=list)
+    gone: dict[str, str] = field(default_factory=dict)  # file id -> doc id
     listing_error: str = ""
 
 
 @task(name="list-source", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE, retry_condition_fn=_transient)
 def list_source(task_id: str, only_file_ids: list[str] | None = None) -> ListingPlan:
-    """List the task's uris and record each item; returns the files to (re)process."""
+    """List the task's uris and diff them against the catalog; returns the files to (re)process."""
     ctx = steps.task_context(task_id)
     plan = ListingPlan(counts={"listed": 0, "new": 0, "changed": 0, "unchanged": 0, "retry": 0, "failed": 0})
     if only_file_ids:
-        plan.to_process = [ops.get_file(fid).id for fid in only_file_ids]
+        plan.to_process = ops.file_refs(only_file_ids)
         plan.counts["retry"] = len(plan.to_process)
         return plan
     uris = (ctx.task.source_config.get("common_file_task_config") or {}).get("uris") or []
     seen: set[str] = set()
+    items = (item for item in ctx.connector().list(uris=uris) if not item.is_dir)
     try:
-        for item in ctx.connector().list(uris=uris):
-            if item.is_dir:
-                continue
-            file_id, kind = ops.sync_listing(ctx.task, item, ctx.fingerprint)
-            seen.add(file_id)
+        for ref, kind in ops.diff_listing(ctx.task, items, ctx.fingerprint):
+            seen.add(ref.id)
             plan.counts["listed"] += 1
             plan.counts[kind] += 1
             if kind in ("new", "changed", "retry"):
-                plan.to_process.append(file_id)
+                plan.to_process.append(ref)
     except IngestError as exc:
-        plan.listing_error = exc.message  # a listing that ended in error deletes nothing
+        plan.listing_error = f"listing failed, nothing deleted: {exc.message}"  # a broken listing deletes nothing
         if not seen:
             raise
     if not plan.listing_error:
-        plan.gone = [row.id for row in ops.task_files(task_id) if row.id not in seen]
+        plan.gone = {fid: doc for fid, doc in ops.known_file_ids(task_id).items() if fid not in seen}
     return plan
 
 
-@task(name="parse", task_run_name="parse-{file_id}", retries=2, retry_delay_seconds=[1, 5],
+@task(name="parse+split", task_run_name="parse+split · {ref.name}", cache_policy=NONE,
+      retry_condition_fn=_transient)
+def parse_and_split(task_id: str, ref: FileRef, timeout_s: float) -> dict[str, Any]:
+    """Fetch + parse one file in a worker process (killed past ``timeout_s``), then chunk it."""
+    ctx = steps.task_context(task_id)
+    ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.PARSING)}])
+    job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages)
+    sections, size = parse_pool(get_settings().parse_workers).run(job, timeout_s)
+    parsed_at = time.time()
+    chunks = steps.split_sections(ctx, ref.doc_id, sections)
+    ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.INDEXING), "parsing_completed_at": parsed_at,
+                     "char_count": sum(len(s.text) for s in sections), "segment_count": len(chunks),
+                     "completed_segment_count": 0}])
+    return {"chunks": chunks, "bytes": size}
+
+
+_embed_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestflow-embed")
+
+
+@task(name="index", task_run_name="index · {n_chunks} chunks", retries=2, retry_delay_seconds=[2, 10],
       cache_policy=NONE, retry_condition_fn=_transient)
-def parse_document(task_id: str, file_id: str) -> tuple[list[Section], int]:
-    """Fetch and parse one file (stage: parsing)."""
-    ctx = steps.task_context(task_id)
-    row = ops.get_file(file_id)
-    ops.mark_stage(file_id, DocStage.PARSING)
-    sections, size = steps.fetch_and_parse(ctx, row.uri, row.name)
-    ops.mark_stage(file_id, DocStage.SPLITTING, char_count=sum(len(s.text) for s in sections))
-    return sections, size
-
-
-@task(name="split", task_run_name="split-{file_id}", cache_policy=NONE)
-def split_document(task_id: str, file_id: str, sections: list[Section]) -> list[Chunk]:
-    """Chunk one parsed file (stage: splitting)."""
-    ctx = steps.task_context(task_id)
-    chunks = steps.split_sections(ctx, ops.get_file(file_id).doc_id, sections)
-    ops.mark_stage(file_id, DocStage.INDEXING, segment_count=len(chunks), completed_segment_count=0)
-    return chunks
-
-
-@task(name="prepare", task_run_name="prepare-{file_id}", cache_policy=NONE)
-def prepare_document(task_id: str, file_id: str) -> dict[str, Any]:
-    """parse → split for one file; failures are returned, not raised, so other files go on."""
+def index_chunks(task_id: str, chunks: list[Chunk], meta: dict[str, dict[str, Any]], n_chunks: int,
+                 timeout_s: float | None = None) -> int:
+    """Embed a batch of chunks across files and upsert them (stage: indexing), within ``timeout_s``."""
+    limit = timeout_s or get_settings().embed_timeout_s
+    future = _embed_thread.submit(steps.embed_and_write, steps.task_context(task_id), chunks, meta)
     try:
-        sections, size = parse_document(task_id, file_id)
-        chunks = split_document(task_id, file_id, sections)
-    except Exception as exc:  # noqa: BLE001 - any failure of one file is that file's failure
-        reason = exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
-        ops.mark_stage(file_id, DocStage.ERROR, reason=reason[:2000])
-        return {"file_id": file_id, "error": reason, "chunks": [], "bytes": 0}
-    return {"file_id": file_id, "error": "", "chunks": chunks, "bytes": size}
-
-
-@task(name="index", task_run_name="index-{n_chunks}-chunks", retries=2, retry_delay_seconds=[2, 10],
-      cache_policy=NONE, retry_condition_fn=_transient)
-def index_chunks(task_id: str, chunks: list[Chunk], meta: dict[str, dict[str, Any]], n_chunks: int) -> int:
-    """Embed a batch of chunks across files and upsert them (stage: indexing)."""
-    return steps.embed_and_write(steps.task_context(task_id), chunks, meta)
+        return future.result(timeout=limit)
+    except FutureTimeout:
+        raise EmbedTimeout(f"embedding {n_chunks} chunks took longer than {limit:g} s") from None
 
 
 def _flow_run_name() -> str:
@@ -136,35 +142,53 @@ def _flow_run_name() -> str:
       log_prints=False)
 def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]:
     """Run one load of a task; ``file_ids`` restricts it to those files (retry)."""
-    logger = get_run_logger()
     from prefect.runtime import flow_run
 
+    flow_run_id = str(flow_run.id) if flow_run.id else None
     ctx = steps.task_context(task_id, refresh=True)
     ctx.embedder()  # a missing model fails the run up front, with the message naming what to install
+    lock = run_guard.acquire(task_id)
+    if lock is None:
+        run_id = ops.start_run(task_id, flow_run_id)
+        ops.finish_run(run_id, "skipped", error="another run of this task is in flight")
+        return {"task_id": task_id, "run_id": run_id, "skipped": "another run of this task is in flight"}
+    try:
+        ops.close_dead_runs(task_id, "its process died before it finished (found by the next run)")
+        return _run(ctx, task_id, file_ids, flow_run_id)
+    finally:
+        run_guard.release(lock)
+
+
+def _run(ctx: steps.TaskContext, task_id: str, file_ids: list[str] | None, flow_run_id: str | None) -> dict[str, Any]:
+    logger = get_run_logger()
+    due = run_guard.due_time()
+    run_id = ops.start_run(task_id, flow_run_id)
     paused = ctx.task.status in (TaskStatus.PAUSING, TaskStatus.PAUSED)
-    run_id = ops.start_run(task_id, str(flow_run.id) if flow_run.id else None)
+    skip = ""
     if paused and not file_ids:  # a run that was already queued when the task was paused
-        logger.info("task %s is paused: skipping this run", task_id)
-        ops.finish_run(run_id, "skipped", error="task is paused")
-        return {"task_id": task_id, "run_id": run_id, "skipped": "task is paused"}
+        skip = "task is paused"
+    elif not file_ids and (newer := run_guard.collapsed_by(task_id, due)) is not None:
+        skip = f"collapsed: a run that started after this one was due ({newer:.0f}) already completed"
+    if skip:
+        logger.info("task %s: skipping this run (%s)", task_id, skip)
+        ops.finish_run(run_id, "skipped", error=skip)
+        return {"task_id": task_id, "run_id": run_id, "skipped": skip}
     if not paused:
         ops.update_task(task_id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
     stats = {"chunks_written": 0, "bytes_read": 0, "files_failed": 0, "files_succeeded": 0, "files_deleted": 0}
     try:
         plan = list_source(task_id, file_ids)
         logger.info("task %s: %s, %d file(s) to process", task_id, plan.counts, len(plan.to_process))
-        for fid in plan.to_process:
-            ops.mark_file(fid, status=int(FileStatus.WAITING), stage=DocStage.WAITING.value, reason="")
+        ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.WAITING), "reason": ""} for ref in plan.to_process])
         _process_files(ctx, plan.to_process, stats)
         stats["files_deleted"] = _delete_gone(ctx, plan)
-        status = "completed"
     except BaseException as exc:
         ops.finish_run(run_id, "failed", error=str(exc)[:2000], **stats)
         _settle_task_status(task_id)
         raise
     counts = plan.counts
-    ops.finish_run(run_id, status, files_listed=counts.get("listed", 0), files_added=counts.get("new", 0),
-                   files_changed=counts.get("changed", 0),
+    ops.finish_run(run_id, "completed", files_listed=counts.get("listed", 0), files_added=counts.get("new", 0),
+                   files_changed=counts.get("changed", 0) + counts.get("retry", 0),
                    files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=plan.listing_error,
                    **stats)
     _settle_task_status(task_id)
@@ -173,16 +197,26 @@ def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]
     return summary
 
 
-def _process_files(ctx: steps.TaskContext, file_ids: list[str], stats: dict[str, int]) -> None:
-    """Prepare files in parallel and index their chunks in batches across files."""
+def _process_files(ctx: steps.TaskContext, refs: list[FileRef], stats: dict[str, int]) -> None:
+    """Parse+split files in parallel and index their chunks in batches across files."""
     settings = get_settings()
-    pending = deque(file_ids)
-    inflight: dict[Any, str] = {}
-    window = settings.parse_workers * 3  # queued files keep the parse threads busy while a batch embeds
+    process = ctx.task.process_config or {}
+    parse_timeout = float(process.get("parse_timeout_s") or settings.parse_timeout_s)
+    embed_timeout = float(process.get("embed_timeout_s") or settings.embed_timeout_s)
+    retries = int(process.get("file_retries", settings.file_retries))
+    prepare = parse_and_split.with_options(retries=retries, retry_delay_seconds=settings.retry_backoff_s)
+    pending = deque(refs)
+    _pause_checked.pop(ctx.task.id, None)
+    inflight: dict[Any, FileRef] = {}
+    window = settings.parse_workers * 3  # queued files keep the parse workers busy while a batch embeds
     buffer: list[Chunk] = []
     meta: dict[str, dict[str, Any]] = {}
     remaining: dict[str, int] = {}  # doc_id -> chunks not yet written
-    files: dict[str, tuple[str, list[str]]] = {}  # doc_id -> (file_id, new chunk ids)
+    files: dict[str, tuple[FileRef, list[str]]] = {}  # doc_id -> (file, new chunk ids)
+
+    def fail(ref: FileRef, reason: str) -> None:
+        ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.ERROR), "reason": reason[:2000]}])
+        stats["files_failed"] += 1
 
     def flush() -> None:
         nonlocal buffer
@@ -190,89 +224,95 @@ def _process_files(ctx: steps.TaskContext, file_ids: list[str], stats: dict[str,
             return
         batch, buffer = buffer, []
         try:
-            stats["chunks_written"] += index_chunks(ctx.task.id, batch, meta, len(batch))
+            stats["chunks_written"] += index_chunks(ctx.task.id, batch, meta, len(batch), embed_timeout)
         except Exception as exc:  # noqa: BLE001 - the batch's files fail, the load goes on
-            reason = exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}"
             for doc_id in {c.doc_id for c in batch}:
                 if doc_id in files:
-                    ops.mark_stage(files.pop(doc_id)[0], DocStage.ERROR, reason=f"indexing failed: {reason}"[:2000])
-                    stats["files_failed"] += 1
+                    fail(files.pop(doc_id)[0], f"indexing failed: {_reason(exc)}")
             return
         for chunk in batch:
             remaining[chunk.doc_id] -= 1
-        for doc_id in [d for d, left in remaining.items() if left == 0 and d in files]:
-            _finalise(ctx, doc_id, files.pop(doc_id), stats)
+        _finalise(ctx, [files.pop(d) for d, left in list(remaining.items()) if left == 0 and d in files], stats)
 
     while pending or inflight:
         while pending and len(inflight) < window and not _pausing(ctx.task.id):
-            fid = pending.popleft()
-            inflight[prepare_document.submit(ctx.task.id, fid)] = fid
+            ref = pending.popleft()
+            inflight[prepare.submit(ctx.task.id, ref, parse_timeout)] = ref
         if not inflight:
             break  # paused: leave the rest waiting
         for future in as_completed(list(inflight)):
-            inflight.pop(future)
-            result = future.result()
-            if result["error"]:
-                stats["files_failed"] += 1
-                continue
+            ref = inflight.pop(future)
+            try:
+                result = future.result()
+            except Exception as exc:  # noqa: BLE001 - one file's failure is that file's alone
+                fail(ref, _reason(exc))
+                break
             stats["bytes_read"] += result["bytes"]
-            row = ops.get_file(result["file_id"])
-            meta[row.doc_id] = steps.doc_meta(ctx, row)
+            meta[ref.doc_id] = steps.doc_meta(ctx, ref)
             chunks = result["chunks"]
-            files[row.doc_id] = (row.id, [c.id for c in chunks])
-            remaining[row.doc_id] = len(chunks)
+            files[ref.doc_id] = (ref, [c.id for c in chunks])
+            remaining[ref.doc_id] = len(chunks)
             buffer.extend(chunks)
             if not chunks:
-                _finalise(ctx, row.doc_id, files.pop(row.doc_id), stats)
+                _finalise(ctx, [files.pop(ref.doc_id)], stats)
             break  # one at a time: refill the window before waiting again
         if len(buffer) >= settings.embedding_batch_size or (not pending and len(inflight) == 0):
             flush()
     flush()
 
 
-def _finalise(ctx: steps.TaskContext, doc_id: str, entry: tuple[str, list[str]], stats: dict[str, int]) -> None:
-    """All new chunks are written: drop the file's old ones, then mark it completed."""
-    file_id, new_ids = entry
-    try:
-        steps.replace_old_chunks(ctx, doc_id, new_ids)
-    except IngestError as exc:
-        ops.mark_stage(file_id, DocStage.ERROR, reason=f"could not remove old chunks: {exc.message}")
-        stats["files_failed"] += 1
+def _finalise(ctx: steps.TaskContext, done: list[tuple[FileRef, list[str]]], stats: dict[str, int]) -> None:
+    """These files' new chunks are all written: drop their old ones, then mark them completed."""
+    if not done:
         return
-    row = ops.get_file(file_id)
-    ops.mark_stage(file_id, DocStage.COMPLETED, completed_segment_count=len(new_ids),
-                   indexed_version=f"{row.source_version}#{ctx.fingerprint}")
-    stats["files_succeeded"] += 1
+    try:
+        steps.replace_old_chunks_many(ctx, {ref.doc_id: ids for ref, ids in done})
+    except IngestError as exc:
+        for ref, _ids in done:
+            ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.ERROR),
+                             "reason": f"could not remove old chunks: {exc.message}"[:2000]}])
+        stats["files_failed"] += len(done)
+        return
+    now = time.time()
+    ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.COMPLETED, now), "completed_segment_count": len(ids),
+                     "indexed_version": f"{ref.source_version}#{ctx.fingerprint}"} for ref, ids in done])
+    stats["files_succeeded"] += len(done)
 
 
 def _delete_gone(ctx: steps.TaskContext, plan: ListingPlan) -> int:
     """Files gone from the source lose their chunks (mirror mode), unless the guard trips."""
-    mode = (ctx.task.process_config or {}).get("sync_mode", "mirror")
-    if not plan.gone or plan.listing_error or mode != "mirror":
+    process = ctx.task.process_config or {}
+    if not plan.gone or plan.listing_error or process.get("sync_mode", "mirror") != "mirror":
         return 0
     known = plan.counts.get("listed", 0) + len(plan.gone)
-    max_fraction = float((ctx.task.process_config or {}).get("max_delete_fraction", 0.5))
+    max_fraction = float(process.get("max_delete_fraction", 0.5))
     if known > 4 and len(plan.gone) / known > max_fraction:
         get_run_logger().warning("task %s: %d of %d files gone at once; deleting nothing (guard)",
                                  ctx.task.id, len(plan.gone), known)
-        plan.listing_error = f"deletion guard: {len(plan.gone)} of {known} files gone at once, nothing deleted"
+        plan.listing_error = (f"deletion guard: {len(plan.gone)} of {known} files gone at once "
+                              f"(max_delete_fraction {max_fraction:g}), nothing deleted")
         return 0
     from indexers.milvus_store import ChunkFilter
-    from ingestflow.catalog.db import session_scope
-    from ingestflow.catalog.models import TaskFile
 
     store = ctx.store()
     store.ensure()
-    for fid in plan.gone:
-        row = ops.get_file(fid)
-        store.delete(ChunkFilter(doc_ids=[row.doc_id]))
-        with session_scope() as s:
-            s.delete(s.get(TaskFile, fid))
+    doc_ids = sorted(set(plan.gone.values()))
+    for i in range(0, len(doc_ids), 500):
+        store.delete(ChunkFilter(doc_ids=doc_ids[i:i + 500]))  # chunks first: a crash here leaves rows to retry
+    ops.delete_files(list(plan.gone))
     return len(plan.gone)
 
 
-def _pausing(task_id: str) -> bool:
-    return ops.get_task(task_id).status in (TaskStatus.PAUSING, TaskStatus.PAUSED)
+_pause_checked: dict[str, tuple[float, bool]] = {}
+
+
+def _pausing(task_id: str, every_s: float = 1.0) -> bool:
+    """Whether the task is being paused (read from the catalog at most once a second)."""
+    checked = _pause_checked.get(task_id)
+    if checked is None or time.monotonic() - checked[0] >= every_s:
+        checked = (time.monotonic(), ops.get_task(task_id).status in (TaskStatus.PAUSING, TaskStatus.PAUSED))
+        _pause_checked[task_id] = checked
+    return checked[1]
 
 
 def _settle_task_status(task_id: str) -> None:

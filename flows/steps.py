@@ -88,16 +88,7 @@ def _resolve_context(task_id: str) -> TaskContext:
     volume = ops.get_volume(task.volume_id)
     connector = ops.get_connector(task.connector_id)
     process = task.process_config or {}
-    segment = process.get("segment") or {}
-    pre = {r.get("id"): r.get("enabled") for r in process.get("pre_process_rules") or [] if isinstance(r, dict)}
-    rules = ChunkRules(
-        chunk_size=int(segment.get("chunk_size") or settings.chunk_size),
-        chunk_overlap=int(segment.get("chunk_overlap", settings.chunk_overlap)),
-        unit=segment.get("unit") or settings.chunk_unit,
-        separators=[s for s in [segment.get("separator")] + list(segment.get("separators") or []) if s],
-        remove_extra_space=bool(pre.get("remove_extra_space", True)),
-        remove_url_and_email=bool(pre.get("remove_url_and_email", False)),
-    )
+    rules = ChunkRules.from_process_config(process, settings)
     return TaskContext(
         task=task, volume=volume, connector_kind=entry_for(connector.source_type).kind,
         connector_config=connector.config, rules=rules,
@@ -140,6 +131,25 @@ def replace_old_chunks(ctx: TaskContext, doc_id: str, new_ids: list[str]) -> int
     store = ctx.store()
     store.ensure()
     return store.delete(ChunkFilter(doc_ids=[doc_id], exclude_chunk_ids=new_ids or None))
+
+
+def replace_old_chunks_many(ctx: TaskContext, new_ids: dict[str, list[str]], max_ids: int = 2000) -> None:
+    """``replace_old_chunks`` for many documents, in few deletes (doc id -> its new chunk ids)."""
+    store = ctx.store()
+    store.ensure()
+    group: dict[str, list[str]] = {}
+
+    def delete() -> None:
+        ids = [i for chunk_ids in group.values() for i in chunk_ids]
+        store.delete(ChunkFilter(doc_ids=list(group), exclude_chunk_ids=ids or None))
+        group.clear()
+
+    for doc_id, ids in new_ids.items():
+        if group and sum(map(len, group.values())) + len(ids) > max_ids:
+            delete()
+        group[doc_id] = ids
+    if group:
+        delete()
 
 
 def doc_meta(ctx: TaskContext, row) -> dict[str, Any]:  # noqa: ANN001

@@ -101,6 +101,8 @@ def ensure_work_pool(name: str = WORK_POOL, type: str = "process") -> None:  # n
 
 def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> str:
     """Create the task's deployment (schedule from its load mode); returns the deployment id."""
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
+
     from ingestflow.catalog.ops import slug
 
     ensure_work_pool()
@@ -113,6 +115,10 @@ def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> 
                 work_pool_name=WORK_POOL, parameters={"task_id": str(task.id)},
                 tags=[f"task:{task.id}", f"connector:{connector_kind}", f"volume:{slug(volume_name)}"],
                 schedules=_schedules(task.source_config), concurrency_limit=1,
+                # a run due while one is in flight waits for the slot (it is not dropped: a retry
+                # or an edit made mid-run must still be picked up); flows/run_guard.py then skips
+                # it as "collapsed" if a run that started after it was due already completed
+                concurrency_options=ConcurrencyOptions(collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
                 pull_steps=[{"prefect.deployments.steps.set_working_directory": {"directory": root}}],
                 job_variables={"working_dir": root},
                 description=f"ingestflow load task {task.id}",

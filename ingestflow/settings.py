@@ -41,7 +41,7 @@ class Settings(BaseSettings):
     file_timeout_s: float = Field(300.0, gt=0, description="Per-file parse time limit in seconds.")
     parse_timeout_s: float = Field(300.0, gt=0, description="Per-file fetch + parse/OCR time limit (s); the parse process is killed past it.")
     embed_timeout_s: float = Field(300.0, gt=0, description="Time limit (s) of one embedding batch; its files fail past it.")
-    file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source, timeout).")
+    file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
 

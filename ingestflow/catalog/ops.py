@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 
 from ingestflow.catalog.db import session_scope
 from ingestflow.catalog.models import Connector, LoadRun, LoadTask, TaskFile, Volume, now_ts
@@ -135,6 +137,147 @@ def sync_listing(task: LoadTask, item: SourceItem, fingerprint: str) -> tuple[st
         return row.id, kind
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """What the load flow needs about one task file, so it never re-reads the row."""
+
+    id: str
+    doc_id: str
+    uri: str
+    name: str
+    file_type: int
+    source_version: str
+
+
+_KNOWN = (TaskFile.id, TaskFile.uri, TaskFile.doc_id, TaskFile.name, TaskFile.size, TaskFile.file_type,
+          TaskFile.status, TaskFile.source_version, TaskFile.indexed_version)
+
+
+def diff_listing(task: LoadTask, items: Iterable[SourceItem], fingerprint: str,
+                 batch: int = 2000) -> Iterator[tuple[FileRef, str]]:
+    """Diff a listing against the catalog in bulk; yields (file, "new"|"changed"|"unchanged"|"retry"|"failed").
+
+    One query loads the task's known files; new rows are inserted and changed metadata updated
+    in one statement per ``batch`` items. The version compared is per file (never a watermark),
+    so files sharing an mtime are never stranded. Same classification as ``sync_listing``.
+    When the listing fails part-way, what was listed before is recorded and yielded, then the
+    error propagates.
+    """
+    diff = _ListingDiff(task, fingerprint)
+    source = iter(items)
+    while True:
+        try:
+            item = next(source, None)
+        except Exception:
+            yield from diff.flush()
+            raise
+        if item is None:
+            break
+        diff.add(item)
+        if len(diff.out) >= batch:
+            yield from diff.flush()
+    yield from diff.flush()
+
+
+class _ListingDiff:
+    """The state of one ``diff_listing``: known rows, pending inserts/updates, classified items."""
+
+    def __init__(self, task: LoadTask, fingerprint: str) -> None:
+        self.task, self.fingerprint = task, fingerprint
+        with session_scope() as s:
+            self.known = {r.uri: r for r in s.execute(select(*_KNOWN).where(TaskFile.task_id == task.id))}
+        self.seen: set[str] = set()
+        self.inserts: list[dict[str, Any]] = []
+        self.updates: list[dict[str, Any]] = []
+        self.out: list[tuple[FileRef, str]] = []
+
+    def add(self, item: SourceItem) -> None:
+        if item.uri in self.seen:
+            return  # overlapping uris list a file twice
+        self.seen.add(item.uri)
+        task, row = self.task, self.known.get(item.uri)
+        if row is None:
+            ref = FileRef(snowflake_id(), document_id(task.volume_id, task.connector_id, item.uri), item.uri,
+                          item.name, int(item.file_type), item.version)
+            self.inserts.append({"id": ref.id, "task_id": task.id, "volume_id": task.volume_id, "doc_id": ref.doc_id,
+                                 "uri": item.uri, "name": item.name, "file_type": ref.file_type, "size": item.size,
+                                 "source_version": item.version, "status": int(FileStatus.WAITING),
+                                 "stage": DocStage.WAITING.value, "created_at": now_ts(), "updated_at": now_ts()})
+            self.out.append((ref, "new"))
+            return
+        if row.status == FileStatus.FAILED and row.source_version == item.version:
+            kind = "failed"  # poison file: retried by POST /task/retry or when its content changes
+        elif row.status != FileStatus.SUCCESS:
+            kind = "retry"  # waiting / in flight when a run died / queued by POST /task/retry
+        elif row.indexed_version != f"{item.version}#{self.fingerprint}":
+            kind = "changed"
+        else:
+            kind = "unchanged"
+        if (row.name, row.size, row.file_type, row.source_version) != (item.name, item.size, int(item.file_type),
+                                                                       item.version):
+            self.updates.append({"id": row.id, "name": item.name, "size": item.size,
+                                 "file_type": int(item.file_type), "source_version": item.version})
+        self.out.append((FileRef(row.id, row.doc_id, item.uri, item.name, int(item.file_type), item.version), kind))
+
+    def flush(self) -> Iterator[tuple[FileRef, str]]:
+        if self.inserts or self.updates:
+            with session_scope() as s:
+                if self.inserts:
+                    s.execute(insert(TaskFile), self.inserts)
+                if self.updates:
+                    s.execute(update(TaskFile), self.updates)
+            self.inserts.clear()
+            self.updates.clear()
+        out, self.out = self.out, []
+        yield from out
+
+
+def file_refs(file_ids: Iterable[str]) -> list[FileRef]:
+    """FileRefs of the given task files (a retry run), in the given order; unknown ids are skipped."""
+    ids = [str(f) for f in file_ids]
+    with session_scope() as s:
+        rows = {r.id: r for r in s.execute(select(*_KNOWN).where(TaskFile.id.in_(ids)))}
+    return [FileRef(r.id, r.doc_id, r.uri, r.name, int(r.file_type), r.source_version)
+            for r in (rows.get(i) for i in ids) if r is not None]
+
+
+def known_file_ids(task_id: str) -> dict[str, str]:
+    """file id -> doc id of every file the catalog has for a task."""
+    with session_scope() as s:
+        return dict(s.execute(select(TaskFile.id, TaskFile.doc_id).where(TaskFile.task_id == str(task_id))).all())
+
+
+def mark_files(updates: list[dict[str, Any]]) -> None:
+    """Several files' fields in one transaction (each dict has ``id``)."""
+    if not updates:
+        return
+    now = now_ts()
+    with session_scope() as s:
+        s.execute(update(TaskFile), [{"updated_at": now, **u} for u in updates])
+
+
+def stage_fields(stage: DocStage, at: float | None = None) -> dict[str, Any]:
+    """The status and seed-003 timestamp fields a move to ``stage`` sets."""
+    now = time.time() if at is None else at
+    return {"stage": stage.value, **{
+        DocStage.WAITING: {"status": int(FileStatus.WAITING)},
+        DocStage.PARSING: {"processing_started_at": now, "start_time": int(now), "status": int(FileStatus.PROCESSING),
+                           "reason": "", "completed_at": None, "stopped_at": None, "parsing_completed_at": None,
+                           "splitting_completed_at": None},
+        DocStage.SPLITTING: {"parsing_completed_at": now},
+        DocStage.INDEXING: {"splitting_completed_at": now},
+        DocStage.COMPLETED: {"completed_at": now, "end_time": int(now), "status": int(FileStatus.SUCCESS)},
+        DocStage.ERROR: {"stopped_at": now, "end_time": int(now), "status": int(FileStatus.FAILED)},
+    }.get(stage, {})}
+
+
+def delete_files(file_ids: list[str]) -> None:
+    from sqlalchemy import delete
+
+    with session_scope() as s:
+        s.execute(delete(TaskFile).where(TaskFile.id.in_([str(f) for f in file_ids])))
+
+
 def get_file(file_id: str) -> TaskFile:
     with session_scope() as s:
         row = s.get(TaskFile, str(file_id))
@@ -187,6 +330,21 @@ def start_run(task_id: str, flow_run_id: str | None) -> str:
         run = LoadRun(id=snowflake_id(), task_id=str(task_id), flow_run_id=flow_run_id, started_at=time.time())
         s.add(run)
         return run.id
+
+
+def close_dead_runs(task_id: str, reason: str) -> int:
+    """Mark the task's runs still 'running' as crashed (their process is gone); returns how many."""
+    with session_scope() as s:
+        result = s.execute(update(LoadRun).where(LoadRun.task_id == str(task_id), LoadRun.status == "running")
+                           .values(status="crashed", ended_at=time.time(), error=reason))
+        return int(result.rowcount or 0)
+
+
+def last_run_start(task_id: str, statuses: tuple[str, ...] = ("completed", "running")) -> float | None:
+    """Start time of the task's latest run in these statuses."""
+    with session_scope() as s:
+        return s.scalar(select(func.max(LoadRun.started_at)).where(LoadRun.task_id == str(task_id),
+                                                                    LoadRun.status.in_(statuses)))
 
 
 def finish_run(run_id: str, status: str, **counters: Any) -> None:

@@ -1,0 +1,222 @@
+"""Fetch + parse in killable child processes, with a per-file time limit.
+
+A thread cannot be killed, so a hung parser (or OCR, or a stalled source read) would hang
+the load. Each worker here is a spawned process in its own process group, serving one job
+at a time over a pipe; when a job outlives its limit the whole group (worker + any
+tesseract/LibreOffice child) gets SIGKILL and a fresh worker takes its place. Parsing in
+processes also lets parsing use every core while the flow's thread embeds.
+
+    pool = parse_pool(workers)
+    sections, size = pool.run(ParseJob(...), timeout_s=300)   # ParseTimeout / the parser's error
+"""
+
+from __future__ import annotations
+
+import atexit
+import multiprocessing as mp
+import os
+import queue
+import signal
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+from ingestflow import errors
+from ingestflow.errors import IngestError, ProviderUnavailable
+from ingestflow.records import Section
+
+STARTUP_TIMEOUT_S = 180.0
+
+
+class ParseTimeout(ProviderUnavailable):
+    """A file's fetch + parse ran past its time limit (the worker was killed; not retried)."""
+
+    code = "ErrParseTimeout"
+    retryable = False
+
+
+class ParserCrashed(IngestError):
+    """The parse worker died on a file (segfault, out of memory)."""
+
+    code = "ErrParserCrashed"
+
+
+@dataclass(frozen=True)
+class ParseJob:
+    """Everything a worker needs to fetch and parse one source item (all picklable)."""
+
+    connector_kind: str
+    connector_config: dict[str, Any] = field(repr=False)  # may hold secrets: never logged
+    uri: str = ""
+    name: str = ""
+    ocr_languages: str = "chi_sim+eng"
+
+
+def _run_job(job: ParseJob) -> tuple[list[Section], int]:
+    """In the worker: stream the item to a temp file and parse it."""
+    import shutil
+    import tempfile
+    from pathlib import Path
+
+    from connectors import build_connector
+    from indexers.parsing import parse_file
+
+    tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
+    try:
+        local = tmp_dir / ("doc" + Path(job.name).suffix.lower())
+        with build_connector(job.connector_kind, job.connector_config).open(job.uri) as src, local.open("wb") as dst:
+            shutil.copyfileobj(src, dst, 1024 * 1024)
+        return parse_file(local, job.name, ocr_languages=job.ocr_languages), local.stat().st_size
+    finally:
+        shutil.rmtree(tmp_dir, ignore_errors=True)
+
+
+def _warm_up() -> None:  # pragma: no cover - runs in the child
+    """Import the parser and parse a tiny text once, so a job's clock measures only its file."""
+    import tempfile
+    from pathlib import Path
+
+    try:
+        from indexers.parsing import parse_file
+
+        with tempfile.TemporaryDirectory(prefix="ingestflow-warm-") as tmp:
+            sample = Path(tmp) / "warm.txt"
+            sample.write_text("warm up 预热\n", encoding="utf-8")
+            parse_file(sample, "warm.txt")
+    except Exception:  # noqa: BLE001, S110 - the first real job reports any parser problem itself
+        pass
+
+
+def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
+    """Serve jobs until the pipe closes; errors travel back as (class name, message)."""
+    os.setpgrp()  # own group: a kill on timeout also takes tesseract/soffice children
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    _warm_up()
+    conn.send(("ready",))  # the parent starts a job's clock only after this
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", _run_job(job)))
+        except IngestError as exc:
+            conn.send(("err", type(exc).__name__, exc.message, exc.retryable))
+        except Exception as exc:  # noqa: BLE001 - any parser failure is this file's failure
+            conn.send(("err", "", f"{type(exc).__name__}: {exc}", False))
+
+
+def _rebuild(name: str, message: str, retryable: bool) -> IngestError:
+    cls = getattr(errors, name, None)
+    if isinstance(cls, type) and issubclass(cls, IngestError):
+        return cls(message)
+    exc = errors.ProviderUnavailable(message) if retryable else errors.ParseError(message)
+    return exc
+
+
+class _Worker:
+    def __init__(self, ctx: Any) -> None:
+        self.conn, child = ctx.Pipe(duplex=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="ingestflow-parse")
+        self.proc.start()
+        child.close()
+        self.ready = False
+
+    def wait_ready(self, timeout_s: float = STARTUP_TIMEOUT_S) -> None:
+        """Block until the worker has imported the parser (its start-up is not the job's time)."""
+        if not self.ready:
+            if not self.conn.poll(timeout_s) or self.conn.recv() != ("ready",):
+                raise ParserCrashed(f"a parse worker did not start within {timeout_s:g} s")
+            self.ready = True
+
+    def kill(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            try:
+                self.proc.kill()
+            except Exception:  # noqa: BLE001, S110 - already gone
+                pass
+        self.proc.join(timeout=5)
+        self.conn.close()
+
+
+class ParsePool:
+    """N spawned worker processes; ``run`` borrows one for one job, thread-safely."""
+
+    def __init__(self, workers: int) -> None:
+        self.size = workers
+        self._ctx = mp.get_context("spawn")  # never fork a process full of threads
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        for _ in range(workers):
+            self._idle.put(self._spawn())
+
+    def _spawn(self) -> _Worker:
+        worker = _Worker(self._ctx)
+        with self._lock:
+            self._all.add(worker)
+        return worker
+
+    def _retire(self, worker: _Worker) -> None:
+        worker.kill()
+        with self._lock:
+            self._all.discard(worker)
+
+    def run(self, job: ParseJob, timeout_s: float) -> tuple[list[Section], int]:
+        """Fetch and parse one item in a worker; kill and replace the worker past ``timeout_s``."""
+        worker = self._idle.get()
+        if worker.proc.exitcode is not None:  # died while idle (OOM killer…): not this file's fault
+            self._retire(worker)
+            worker = self._spawn()
+        healthy = False
+        try:
+            worker.wait_ready()
+            worker.conn.send(job)
+            if not worker.conn.poll(timeout_s):
+                raise ParseTimeout(f"{job.name!r}: fetch + parse took longer than {timeout_s:g} s; worker killed")
+            try:
+                reply = worker.conn.recv()
+            except (EOFError, OSError):
+                worker.proc.join(timeout=5)
+                raise ParserCrashed(f"{job.name!r}: the parser process died (exit code {worker.proc.exitcode})") from None
+            healthy = True
+        except (BrokenPipeError, EOFError, OSError) as exc:
+            raise ParserCrashed(f"{job.name!r}: the parser process was lost ({type(exc).__name__})") from None
+        finally:
+            if not healthy:  # timed out, died or never started: a fresh worker takes its place
+                self._retire(worker)
+                worker = self._spawn()
+            self._idle.put(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        raise _rebuild(*reply[1:])
+
+    def close(self) -> None:
+        with self._lock:
+            workers = list(self._all)
+            self._all.clear()
+        for worker in workers:
+            worker.kill()
+
+
+_pool: ParsePool | None = None
+_pool_lock = threading.Lock()
+
+
+def parse_pool(workers: int) -> ParsePool:
+    """The process-wide pool (started on first use, resized when ``workers`` changes)."""
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool.size != workers:
+            if _pool is not None:
+                _pool.close()
+            _pool = ParsePool(workers)
+        return _pool
+
+
+@atexit.register
+def _shutdown() -> None:
+    if _pool is not None:
+        _pool.close()
