@@ -125,7 +125,7 @@ def tasks_runs(task_id: str, api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey 
 def tasks_run(task_id: str, wait: bool = typer.Option(False, "--wait", help="Wait for the run to finish."),
               timeout: float = typer.Option(600, help="Seconds to wait at most."),
               api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey = DEFAULT_API_KEY, as_json: AsJson = False) -> None:
-    """Start a run of a run-once task now; with --wait show progress and the run's summary
+    """Start a run of the task now (any schedule); with --wait show progress and the run's summary
     (exit code 1 when the run failed or files failed)."""
     with _api(api_url, api_key) as api:
         if not wait:

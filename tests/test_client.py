@@ -172,7 +172,11 @@ def test_run_task_and_wait_async(live_api, tmp_path) -> None:
             assert (second.files_changed, second.files_skipped, second.files_succeeded) == (1, 1, 1)
             assert [r.id for r in await api.task_runs(task_id)][:2] == [second.id, first.id]
             scheduled = await api.create_task(cid, volume.id, load_interval_type=DAILY)
-            with pytest.raises(BadRequestError, match="runs on a schedule"):
+            assert await api.task_runs(scheduled) == []  # a daily task does not start on creation
+            on_demand = await api.run_task(scheduled, wait=True, timeout=300)  # POST /task/run
+            assert on_demand.status == "completed" and on_demand.flow_run_id and on_demand.files_listed == 2
+            await api.pause_task(scheduled)
+            with pytest.raises(ConflictError, match="paused"):
                 await api.run_task(scheduled)
             for tid in (task_id, scheduled):
                 await api.delete_task(tid)

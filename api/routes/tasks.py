@@ -13,7 +13,7 @@ from api.schemas.common import int_list, parse_id
 from api.schemas.tasks import LoadRunPublic, TaskCreate, TaskDelete, TaskRef, TaskRetry, TaskUpdate
 from ingestflow import prefect_ops
 from ingestflow.catalog import ops, queries
-from ingestflow.errors import ValidationFailed
+from ingestflow.errors import Conflict, ValidationFailed
 from ingestflow.records import FileStatus, LoadIntervalType, TaskStatus
 
 router = APIRouter(prefix="/task", tags=["tasks"])
@@ -118,6 +118,19 @@ def pause_task(body: TaskRef) -> dict:
 def resume_task(body: TaskRef) -> dict:
     status = services.resume_task(ops.get_task(body.task_id))
     return ok({"status": status})
+
+
+@router.post("/run")
+def run_task(body: TaskRef) -> dict:
+    """Start a run of the task now, whatever its schedule (a Prefect flow run of its deployment).
+
+    Not in seed 002: the programmatic trigger. A paused task must be resumed first (409); a run
+    while another is in flight waits for it (runs of one task never overlap)."""
+    task = ops.get_task(body.task_id)
+    if task.status in (TaskStatus.PAUSING, TaskStatus.PAUSED):
+        raise Conflict(f"task {task.id} is paused; resume it first")
+    flow_run_id = prefect_ops.run_deployment(services.require_deployment(task), {"task_id": task.id})
+    return ok({"task_id": task.id, "flow_run_id": flow_run_id})
 
 
 @router.post("/retry")

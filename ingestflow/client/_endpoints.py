@@ -268,37 +268,28 @@ class Endpoints:
     @operation
     def run_task(self, task_id: str, wait: bool = False, timeout: float = 600.0, poll_interval: float = 1.0,
                  on_progress: ProgressCallback | None = None) -> Operation[LoadRun | None]:
-        """Start a run of a run-once task now (by re-submitting its load mode, which the API runs at
-        once); with ``wait`` block until that run finishes and return it.
-
-        The seed-002 API has no run-now route for scheduled tasks: for those, BadRequestError; wait for
-        the next scheduled run with ``wait_for_run``."""
-        task = yield from Endpoints.get_task.op(self, task_id)
-        if task.load_interval_type != RUN_ONCE:
-            raise BadRequestError(400, "ErrValidation", f"task {task_id} runs on a schedule (load_interval_type "
-                                  f"{task.load_interval_type}); only run-once tasks can be started on demand")
-        if task.status in (2, 3):
-            raise BadRequestError(400, "ErrValidation", f"task {task_id} is paused; resume it first")
-        before = {r.id for r in (yield from Endpoints.task_runs.op(self, task_id))}
-        cfg = task.source_config.get("common_file_task_config", {})
-        mode = cfg.get("load_mode_config", {})
-        yield from Endpoints.update_task.op(self, task_id, load_interval_type=RUN_ONCE,
-                                            interval=int(mode.get("interval") or 0), uris=cfg.get("uris", []))
+        """Start a run of the task now (``POST /task/run``, any schedule); with ``wait`` block until
+        that flow run has finished and return its load run. A paused task raises ConflictError."""
+        data = expect_dict((yield Call("POST", "/task/run", json={"task_id": str(task_id)})), "task run")
         if not wait:
             return None
-        return (yield from Endpoints.wait_for_run.op(self, task_id, before, timeout, poll_interval, on_progress))
+        return (yield from Endpoints.wait_for_run.op(self, task_id, (), timeout, poll_interval, on_progress,
+                                                     flow_run_id=data.get("flow_run_id")))
 
     @operation
     def wait_for_run(self, task_id: str, known_run_ids: Iterable[str] = (), timeout: float = 600.0,
-                     poll_interval: float = 1.0, on_progress: ProgressCallback | None = None) -> Operation[LoadRun]:
-        """Poll until a run of the task that is not in ``known_run_ids`` has finished; return it.
+                     poll_interval: float = 1.0, on_progress: ProgressCallback | None = None,
+                     flow_run_id: str | None = None) -> Operation[LoadRun]:
+        """Poll until a run of the task that is not in ``known_run_ids`` (or, given ``flow_run_id``, the
+        load run of that Prefect flow run) has finished; return it.
 
         ``on_progress(files, run)`` is called on every poll with the task's file totals and the
         newest new run (None until the worker has started it). IngestflowTimeoutError past ``timeout``."""
         known = set(known_run_ids)
         deadline = time.monotonic() + timeout
         while True:
-            runs = [r for r in (yield from Endpoints.task_runs.op(self, task_id)) if r.id not in known]
+            runs = [r for r in (yield from Endpoints.task_runs.op(self, task_id))
+                    if r.id not in known and (flow_run_id is None or r.flow_run_id == flow_run_id)]
             newest = runs[0] if runs else None
             if on_progress is not None:
                 on_progress((yield from Endpoints.task_files.op(self, task_id, page_size=1)), newest)
