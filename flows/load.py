@@ -168,7 +168,7 @@ def _run(ctx: steps.TaskContext, task_id: str, file_ids: list[str] | None, flow_
     if paused and not file_ids:  # a run that was already queued when the task was paused
         skip = "task is paused"
     elif not file_ids and (newer := run_guard.collapsed_by(task_id, due)) is not None:
-        skip = f"collapsed: a run that started after this one was due ({newer:.0f}) already completed"
+        skip = f"collapsed: a run in flight when this one was due, or started after, completed ({newer:.0f})"
     if skip:
         logger.info("task %s: skipping this run (%s)", task_id, skip)
         ops.finish_run(run_id, "skipped", error=skip)

@@ -5,10 +5,11 @@
   worker) finds the task's lock file held and is recorded as skipped. The lock is an
   ``flock`` on ``<data_dir>/locks/task-<id>.lock``: the kernel drops it when its process dies,
   so a SIGKILLed run never blocks the next one, and the next one marks it ``crashed``.
-- **Missed runs collapse**: a run due at T is skipped as "collapsed" when a run of the same
-  task that *started after T* already completed, since that run saw a listing at least as
-  fresh. Scheduled runs that piled up while the worker was down (or waited for the slot)
-  therefore cost one real run, not one each.
+- **A due run never queues behind a run in flight, and missed runs collapse**: a run due at T is
+  skipped as "collapsed" when a completed run of the same task was in flight at T or started
+  after T. A run that came due while another was loading is thus skipped and recorded (the next
+  scheduled run picks up what changed meanwhile), and scheduled runs that piled up while the
+  worker was down cost one real run, not one each.
 """
 
 from __future__ import annotations
@@ -45,18 +46,23 @@ def release(handle: IO[bytes] | None) -> None:
 
 
 def collapsed_by(task_id: str, due_at: float | None) -> float | None:
-    """Start time of a completed run that began after ``due_at`` (this run is redundant), else None."""
+    """Start time of a completed run that was in flight at ``due_at`` or began after it (this run
+    is redundant), else None."""
     if due_at is None:
         return None
-    last = ops.last_run_start(task_id, ("completed",))
-    return last if last is not None and last >= due_at else None
+    return ops.completed_run_since(task_id, due_at)
 
 
 def due_time() -> float | None:
-    """When the current Prefect flow run was due (its scheduled start), as a Unix time."""
+    """When the current scheduled Prefect flow run was due, as a Unix time; None for a run started
+    on demand (tagged by the API), which never collapses."""
     try:
         from prefect.runtime import flow_run
 
+        from ingestflow.prefect_ops import MANUAL_RUN_TAG
+
+        if MANUAL_RUN_TAG in (flow_run.tags or []):
+            return None
         when = flow_run.scheduled_start_time
         return when.timestamp() if when is not None and flow_run.id else None
     except Exception:  # noqa: BLE001 - outside a flow run there is no due time

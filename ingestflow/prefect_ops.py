@@ -24,6 +24,7 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 FIXED_MINUTES = {LoadIntervalType.MIN_5: 5, LoadIntervalType.MIN_10: 10, LoadIntervalType.MIN_30: 30,
                  LoadIntervalType.HOUR_2: 120, LoadIntervalType.HOUR_4: 240, LoadIntervalType.HOUR_6: 360,
                  LoadIntervalType.HOUR_12: 720}
+MANUAL_RUN_TAG = "ingestflow:on-demand"  # runs started by the API (run-once, /task/run, retry): never collapsed
 ACTIVE_STATES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
 
 _pool_ready: set[str] = set()
@@ -147,7 +148,8 @@ def run_deployment(deployment_id: str, parameters: dict[str, Any] | None = None)
     """Create a flow run of the deployment now; returns the flow run id."""
     try:
         with _client() as client:
-            run = client.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters or None)
+            run = client.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters or None,
+                                                         tags=[MANUAL_RUN_TAG])
     except Exception as exc:  # noqa: BLE001
         raise _wrap("flow run creation", exc) from None
     return str(run.id)

@@ -264,6 +264,9 @@ def test_overlapping_run_is_skipped_and_missed_runs_collapse(prefect_server, tmp
     due_before = time.time()
     done = load_task(task_id)
     assert done["files_succeeded"] == 1
-    # a run that was due before that run started (worker down, or waiting for the slot) is redundant
+    # a run that was due before that run started (worker down) is redundant …
     assert run_guard.collapsed_by(task_id, due_before) is not None
+    # … and so is one that came due while it was in flight (skipped and recorded, not queued)
+    completed = next(r for r in queries.task_runs(task_id) if r.status == "completed")
+    assert run_guard.collapsed_by(task_id, (completed.started_at + completed.ended_at) / 2) is not None
     assert run_guard.collapsed_by(task_id, time.time()) is None

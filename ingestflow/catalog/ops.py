@@ -340,11 +340,12 @@ def close_dead_runs(task_id: str, reason: str) -> int:
         return int(result.rowcount or 0)
 
 
-def last_run_start(task_id: str, statuses: tuple[str, ...] = ("completed", "running")) -> float | None:
-    """Start time of the task's latest run in these statuses."""
+def completed_run_since(task_id: str, due_at: float) -> float | None:
+    """Start time of a completed run that was in flight at ``due_at`` or began after it, else None."""
     with session_scope() as s:
-        return s.scalar(select(func.max(LoadRun.started_at)).where(LoadRun.task_id == str(task_id),
-                                                                    LoadRun.status.in_(statuses)))
+        return s.scalar(select(func.max(LoadRun.started_at)).where(
+            LoadRun.task_id == str(task_id), LoadRun.status == "completed",
+            (LoadRun.started_at >= due_at) | (LoadRun.ended_at >= due_at)))
 
 
 def finish_run(run_id: str, status: str, **counters: Any) -> None:
