@@ -38,7 +38,6 @@ class Settings(BaseSettings):
     chunk_unit: str = Field("tokens", pattern="^(tokens|chars)$", description="Unit of chunk_size/overlap.")
 
     parse_workers: int = Field(2, ge=1, le=64, description="Files parsed concurrently by a load flow.")
-    file_timeout_s: float = Field(300.0, gt=0, description="Per-file parse time limit in seconds.")
     parse_timeout_s: float = Field(300.0, gt=0, description="Per-file fetch + parse/OCR time limit (s); the parse process is killed past it.")
     embed_timeout_s: float = Field(300.0, gt=0, description="Time limit (s) of one embedding batch; its files fail past it.")
     file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")
