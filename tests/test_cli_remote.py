@@ -53,8 +53,10 @@ def test_connectors_volumes_tasks(live_api, tmp_path) -> None:
     assert cli_json(live_api, "tasks", "files", task_id)["total"] == 0
     assert cli_json(live_api, "tasks", "runs", task_id) == []
     assert cli_json(live_api, "tasks", "retry", task_id)["file_ids"] == []
+    assert cli_json(live_api, "tasks", "run", task_id)["started"] is True  # on demand, though scheduled daily
+    cli_json(live_api, "tasks", "pause", task_id)
     out = cli(live_api, "tasks", "run", task_id, code=2)
-    assert "runs on a schedule" in out
+    assert "409 ErrConflict" in out and "paused" in out
 
     out = cli(live_api, "connectors", "delete", str(cid), code=2)
     assert "409 ErrConflict" in out and task_id in out
