@@ -23,6 +23,7 @@ def _task(connector_id, volume_id, mode=None, uris=None) -> dict:  # noqa: ANN00
     ("post", "/task/delete", {"json": {"task_id": UNKNOWN}}),
     ("post", "/task/pause", {"json": {"task_id": UNKNOWN}}),
     ("post", "/task/resume", {"json": {"task_id": UNKNOWN}}),
+    ("post", "/task/run", {"json": {"task_id": UNKNOWN}}),
     ("post", "/task/retry", {"json": {"task_id": UNKNOWN, "ids": []}}),
     ("get", "/volumes/get", {"params": {"volume_id": UNKNOWN}}),
     ("post", "/volumes/delete", {"json": {"volume_id": UNKNOWN}}),
