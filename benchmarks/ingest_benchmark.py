@@ -3,9 +3,11 @@
 Generates N documents of 8–24 paragraphs (mixed Chinese/English; TXT, MD, HTML, CSV, DOCX, PDF, PPTX, XLSX),
 loads them with the Prefect flow on the embedded defaults (fresh data dir), and writes
 docs/s, chunks/s, peak RSS and the raw ``embed_batch`` rate of the same model on the same
-chunks to benchmarks/results/ingest.json.
+chunks (measured right after each load) to benchmarks/results/ingest.json. The load runs
+``--repeat`` times into fresh volumes (this VM's speed drifts by ±20 % between minutes); the
+run with the median end-to-end/raw ratio is reported, every run is listed.
 
-    .venv/bin/python benchmarks/ingest_benchmark.py [--docs 240]
+    .venv/bin/python benchmarks/ingest_benchmark.py [--docs 240] [--repeat 3]
 """
 
 from __future__ import annotations
@@ -69,6 +71,7 @@ def make_corpus(root: Path, n: int, seed: int = 7) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--docs", type=int, default=240)
+    parser.add_argument("--repeat", type=int, default=3, help="loads into fresh volumes; the median ratio is reported")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ingest.json"))
     args = parser.parse_args()
 
@@ -94,34 +97,44 @@ def main() -> None:
     (warm / "w.txt").write_text("warm up 预热", encoding="utf-8")
     load_task(ensure_local_task(warm, "bench-warm"))
 
-    load_before = os.getloadavg()[0]
-    start = time.perf_counter()
-    summary = load_task(task_id)
-    elapsed = time.perf_counter() - start
-    load_after = os.getloadavg()[0]
+    runs = []
+    for r in range(args.repeat):  # a fresh volume each time: every file is new
+        run_task = task_id if r == 0 else ensure_local_task(corpus, f"bench-{r}")
+        load_before = os.getloadavg()[0]
+        start = time.perf_counter()
+        summary = load_task(run_task)
+        elapsed = time.perf_counter() - start
+        load_after = os.getloadavg()[0]
 
-    ctx = task_context(task_id)
-    store = ctx.store()
-    rows = store.client.query(store.collection, filter='id != ""', output_fields=["text"], limit=16384)
-    texts = [r["text"] for r in rows]
-    embedder = ctx.embedder()
-    batch = get_settings().embedding_batch_size
-    t0 = time.perf_counter()
-    for i in range(0, len(texts), batch):
-        embedder.embed_batch(texts[i:i + batch])
-    raw_rate = len(texts) / (time.perf_counter() - t0)
+        ctx = task_context(run_task)
+        store = ctx.store()
+        rows = store.client.query(store.collection, filter='id != ""', output_fields=["text"], limit=16384)
+        texts = [r["text"] for r in rows]
+        embedder = ctx.embedder()
+        batch = get_settings().embedding_batch_size
+        t0 = time.perf_counter()
+        for i in range(0, len(texts), batch):
+            embedder.embed_batch(texts[i:i + batch])
+        raw_rate = len(texts) / (time.perf_counter() - t0)
+        chunks_per_s = summary["chunks_written"] / elapsed
+        runs.append({"seconds": round(elapsed, 2), "chunks": summary["chunks_written"],
+                     "files_succeeded": summary["files_succeeded"], "files_failed": summary["files_failed"],
+                     "chunks_per_s": round(chunks_per_s, 1), "raw_embed_chunks_per_s": round(raw_rate, 1),
+                     "end_to_end_vs_raw_embed": round(chunks_per_s / raw_rate, 3),
+                     "load_average_1m_before_after": [round(load_before, 1), round(load_after, 1)]})
+        print(json.dumps(runs[-1]), flush=True)
 
-    chunks_per_s = summary["chunks_written"] / elapsed
+    median = sorted(runs, key=lambda run: run["end_to_end_vs_raw_embed"])[len(runs) // 2]
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}",
-        "embedding_model": embedder.name, "documents": args.docs,
-        "files_succeeded": summary["files_succeeded"], "files_failed": summary["files_failed"],
-        "chunks": summary["chunks_written"], "seconds": round(elapsed, 2),
-        "docs_per_s": round(summary["files_succeeded"] / elapsed, 2), "chunks_per_s": round(chunks_per_s, 1),
-        "raw_embed_chunks_per_s": round(raw_rate, 1),
-        "end_to_end_vs_raw_embed": round(chunks_per_s / raw_rate, 3),
-        "prefect_task_runs_per_file": 1,  # parse+split · <file>; plus one index · N chunks per batch
-        "load_average_1m_before_after": [round(load_before, 1), round(load_after, 1)],
+        "embedding_model": embedder.name, "embedding_batch_size": batch, "documents": args.docs,
+        "files_succeeded": median["files_succeeded"], "files_failed": median["files_failed"],
+        "chunks": median["chunks"], "seconds": median["seconds"],
+        "docs_per_s": round(median["files_succeeded"] / median["seconds"], 2), "chunks_per_s": median["chunks_per_s"],
+        "raw_embed_chunks_per_s": median["raw_embed_chunks_per_s"],
+        "end_to_end_vs_raw_embed": median["end_to_end_vs_raw_embed"],
+        "repeats": runs,  # the figures above are the run with the median ratio; each run's raw rate is its own
+        "prefect_task_runs": "parse+split · <group> per ≤ 8 small files, index · N chunks per batch",
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }

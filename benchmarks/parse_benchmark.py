@@ -59,12 +59,22 @@ def bench_text_pdf(work: Path, total_pages: int) -> dict:
 
 
 def bench_ocr(work: Path, pages: int) -> dict:
-    from indexers.ocr import ocr_pdf_pages
     from ingestflow import samples
 
     lines = [DENSE_LINE[i % 7:] + DENSE_LINE[:i % 7] for i in range(24)]  # ≈ 40 CJK characters × 24 lines
-    path = samples.write_scanned_pdf(work / "scan.pdf", [lines] * pages)
+    result = _ocr_pages(samples.write_scanned_pdf(work / "scan.pdf", [lines] * pages), pages)
+    mixed = [DENSE_LINE if i % 2 else MIXED_LINE for i in range(24)]  # half the lines English
+    result["mixed_page"] = _ocr_pages(samples.write_scanned_pdf(work / "mixed.pdf", [mixed] * pages), pages)
+    return result
+
+
+MIXED_LINE = "Passenger trips by rail reached 3.8 billion in 2023, up 130 percent."
+
+
+def _ocr_pages(path: Path, pages: int) -> dict:
     import resource
+
+    from indexers.ocr import ocr_pdf_pages
 
     cores = os.cpu_count() or 2
     child_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)

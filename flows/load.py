@@ -2,9 +2,11 @@
 
     load_task(task_id)
       ├─ list-source               diff listing vs catalog in bulk: new / changed / unchanged / gone
-      ├─ parse+split · <file>      one task run per file: fetch + parse in a killable child
-      │                            process (per-file time limit), then chunk; in a thread pool
-      ├─ index · N chunks          embed a batch across files, upsert (time limit per batch)
+      ├─ parse+split · <files>     one task run per group of small files (or per big file): each
+      │                            file fetched + parsed in a killable child process (per-file
+      │                            time limit), then chunked; groups run in parallel
+      ├─ index · N chunks          embed a batch across files, upsert (time limit per batch);
+      │                            runs while the next groups parse
       └─ finalise                  per batch: drop re-indexed files' old chunks, mark them completed
 
 One failed file never stops the others: it is marked failed (status 4) with its reason.
@@ -16,6 +18,7 @@ chunks. Files a dead run left waiting / parsing / indexing are redone by the nex
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import deque
 from concurrent.futures import ThreadPoolExecutor
@@ -97,20 +100,76 @@ def list_source(task_id: str, only_file_ids: list[str] | None = None) -> Listing
     return plan
 
 
-@task(name="parse+split", task_run_name="parse+split · {ref.name}", cache_policy=NONE,
-      retry_condition_fn=_transient)
-def parse_and_split(task_id: str, ref: FileRef, timeout_s: float) -> dict[str, Any]:
-    """Fetch + parse one file in a worker process (killed past ``timeout_s``), then chunk it."""
+@task(name="parse+split", task_run_name="parse+split · {label}", cache_policy=NONE)
+def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries: int, label: str) -> list[dict[str, Any]]:
+    """Fetch + parse a group of files, each in a worker process (killed past ``timeout_s``), then chunk them.
+
+    Returns one outcome per file, in order: ``{"chunks", "bytes"}`` or ``{"error", "started"}``; a
+    file's failure is that file's alone. Transient errors (unreachable source) are retried up to
+    ``retries`` times. Each file's stage timestamps go to the catalog in one write per group.
+    """
     ctx = steps.task_context(task_id)
-    ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.PARSING)}])
-    job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages)
-    sections, size = parse_pool(get_settings().parse_workers).run(job, timeout_s)
-    parsed_at = time.time()
-    chunks = steps.split_sections(ctx, ref.doc_id, sections)
-    ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.INDEXING), "parsing_completed_at": parsed_at,
+    settings = get_settings()
+    ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.PARSING)} for ref in refs])
+    pool = parse_pool(settings.parse_workers, settings.parse_nice)
+    outcomes: list[dict[str, Any]] = []
+    done: list[dict[str, Any]] = []
+    for ref in refs:
+        started = time.time()
+        job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages)
+        try:
+            sections, size = with_retries(lambda job=job: pool.run(job, timeout_s), retries, settings.retry_backoff_s)
+            parsed_at = time.time()
+            chunks = steps.split_sections(ctx, ref.doc_id, sections)
+        except Exception as exc:  # noqa: BLE001 - one file's failure is that file's alone
+            outcomes.append({"error": _reason(exc), "started": started})
+            continue
+        done.append({"id": ref.id, **ops.stage_fields(DocStage.INDEXING), "processing_started_at": started,
+                     "start_time": int(started), "parsing_completed_at": parsed_at,
                      "char_count": sum(len(s.text) for s in sections), "segment_count": len(chunks),
-                     "completed_segment_count": 0}])
-    return {"chunks": chunks, "bytes": size}
+                     "completed_segment_count": 0})
+        outcomes.append({"chunks": chunks, "bytes": size})
+    ops.mark_files(done)
+    return outcomes
+
+
+def with_retries(call: Any, retries: int, backoff_s: list[float]) -> Any:
+    """``call()``, retried after ``backoff_s[i]`` seconds while it raises a retryable ``IngestError``."""
+    for attempt in range(retries + 1):
+        try:
+            return call()
+        except IngestError as exc:
+            if not exc.retryable or attempt >= retries:
+                raise
+        time.sleep(backoff_s[min(attempt, len(backoff_s) - 1)] if backoff_s else 0)
+    raise AssertionError("unreachable")  # pragma: no cover
+
+
+def group_files(refs: list[FileRef], max_files: int, max_bytes: int, ramp: int = 0) -> list[list[FileRef]]:
+    """Consecutive files in groups of at most ``max_files`` and about ``max_bytes`` (a big file alone).
+
+    With ``ramp``, the first ``ramp`` groups hold one file and the next ones double up to
+    ``max_files``, so the first chunks reach the embedder early.
+    """
+    groups: list[list[FileRef]] = []
+    group: list[FileRef] = []
+    size = 0
+    for ref in refs:
+        limit = max_files if not ramp else min(max_files, 2 ** max(0, len(groups) - ramp + 1))
+        if group and (len(group) >= limit or size + ref.size > max_bytes):
+            groups.append(group)
+            group, size = [], 0
+        group.append(ref)
+        size += ref.size
+    if group:
+        groups.append(group)
+    return groups
+
+
+def _group_label(group: list[FileRef]) -> str:
+    if len(group) == 1:
+        return group[0].name
+    return f"{len(group)} files: {group[0].name} … {group[-1].name}"
 
 
 _embed_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestflow-embed")
@@ -120,13 +179,28 @@ _embed_thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingestflow
       cache_policy=NONE, retry_condition_fn=_transient)
 def index_chunks(task_id: str, chunks: list[Chunk], meta: dict[str, dict[str, Any]], n_chunks: int,
                  timeout_s: float | None = None) -> int:
-    """Embed a batch of chunks across files and upsert them (stage: indexing), within ``timeout_s``."""
+    """Embed a batch of chunks across files, within ``timeout_s`` of its start, and upsert them.
+
+    Batches embed one at a time on the embedding thread; one submitted while another embeds
+    waits for it (at most ``timeout_s`` too), and upserts run here, off that thread, so the
+    embedder never idles between batches.
+    """
     limit = timeout_s or get_settings().embed_timeout_s
-    future = _embed_thread.submit(steps.embed_and_write, steps.task_context(task_id), chunks, meta)
+    ctx = steps.task_context(task_id)
+    started = threading.Event()
+
+    def embed() -> list[list[float]]:
+        started.set()
+        return ctx.embedder().embed_batch([c.text for c in chunks])
+
+    future = _embed_thread.submit(embed)
+    if not started.wait(limit) and future.cancel():
+        raise EmbedTimeout(f"the embedder stayed busy with an earlier batch for {limit:g} s")
     try:
-        return future.result(timeout=limit)
+        vectors = future.result(timeout=limit)
     except FutureTimeout:
         raise EmbedTimeout(f"embedding {n_chunks} chunks took longer than {limit:g} s") from None
+    return steps.write_chunks(ctx, chunks, vectors, meta)
 
 
 def _flow_run_name() -> str:
@@ -138,7 +212,8 @@ def _flow_run_name() -> str:
 
 
 @flow(name="ingestflow-load", flow_run_name=_flow_run_name,
-      task_runner=ThreadPoolTaskRunner(max_workers=get_settings().parse_workers),
+      # threads: 2 parse groups per parse process (one waits, so a process never idles) + 2 index batches
+      task_runner=ThreadPoolTaskRunner(max_workers=2 * get_settings().parse_workers + 2),
       log_prints=False)
 def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]:
     """Run one load of a task; ``file_ids`` restricts it to those files (retry)."""
@@ -198,33 +273,54 @@ def _run(ctx: steps.TaskContext, task_id: str, file_ids: list[str] | None, flow_
 
 
 def _process_files(ctx: steps.TaskContext, refs: list[FileRef], stats: dict[str, int]) -> None:
-    """Parse+split files in parallel and index their chunks in batches across files."""
+    """Parse+split groups of files in parallel while batches across files are indexed.
+
+    The flow thread only dispatches: parse groups run in the task runner's threads (each
+    driving one parse process) while ``index`` batches embed one after another, the next
+    one queued behind the current, so the embedder (the bottleneck on text) never waits.
+    """
     settings = get_settings()
     process = ctx.task.process_config or {}
     parse_timeout = float(process.get("parse_timeout_s") or settings.parse_timeout_s)
     embed_timeout = float(process.get("embed_timeout_s") or settings.embed_timeout_s)
     retries = int(process.get("file_retries", settings.file_retries))
-    prepare = parse_and_split.with_options(retries=retries, retry_delay_seconds=settings.retry_backoff_s)
-    pending = deque(refs)
+    batch_size = settings.embedding_batch_size
+    groups = deque(group_files(refs, settings.parse_group_files, settings.parse_group_bytes, ramp=settings.parse_workers))
     _pause_checked.pop(ctx.task.id, None)
-    inflight: dict[Any, FileRef] = {}
-    window = settings.parse_workers * 3  # queued files keep the parse workers busy while a batch embeds
+    parsing: dict[Any, list[FileRef]] = {}
+    window = settings.parse_workers * 2  # groups in flight (the runner has a thread for each, plus two for index)
     buffer: list[Chunk] = []
     meta: dict[str, dict[str, Any]] = {}
     remaining: dict[str, int] = {}  # doc_id -> chunks not yet written
     files: dict[str, tuple[FileRef, list[str]]] = {}  # doc_id -> (file, new chunk ids)
+    indexing: dict[Any, list[Chunk]] = {}  # at most two: one embedding, the next queued behind it
 
-    def fail(ref: FileRef, reason: str) -> None:
-        ops.mark_files([{"id": ref.id, **ops.stage_fields(DocStage.ERROR), "reason": reason[:2000]}])
+    def fail(ref: FileRef, reason: str, started: float | None = None) -> None:
+        update = {"id": ref.id, **ops.stage_fields(DocStage.ERROR), "reason": reason[:2000]}
+        if started is not None:
+            update.update(processing_started_at=started, start_time=int(started))
+        ops.mark_files([update])
         stats["files_failed"] += 1
 
-    def flush() -> None:
-        nonlocal buffer
-        if not buffer:
-            return
-        batch, buffer = buffer, []
+    def take_group(group: list[FileRef], outcomes: list[dict[str, Any]]) -> None:
+        empty = []
+        for ref, outcome in zip(group, outcomes, strict=True):
+            if "error" in outcome:
+                fail(ref, outcome["error"], outcome.get("started"))
+                continue
+            stats["bytes_read"] += outcome["bytes"]
+            chunks = outcome["chunks"]
+            meta[ref.doc_id] = steps.doc_meta(ctx, ref)
+            files[ref.doc_id] = (ref, [c.id for c in chunks])
+            remaining[ref.doc_id] = len(chunks)
+            buffer.extend(chunks)
+            if not chunks:
+                empty.append(files.pop(ref.doc_id))
+        _finalise(ctx, empty, stats)
+
+    def take_batch(batch: list[Chunk], future: Any) -> None:
         try:
-            stats["chunks_written"] += index_chunks(ctx.task.id, batch, meta, len(batch), embed_timeout)
+            stats["chunks_written"] += future.result()
         except Exception as exc:  # noqa: BLE001 - the batch's files fail, the load goes on
             for doc_id in {c.doc_id for c in batch}:
                 if doc_id in files:
@@ -234,31 +330,31 @@ def _process_files(ctx: steps.TaskContext, refs: list[FileRef], stats: dict[str,
             remaining[chunk.doc_id] -= 1
         _finalise(ctx, [files.pop(d) for d, left in list(remaining.items()) if left == 0 and d in files], stats)
 
-    while pending or inflight:
-        while pending and len(inflight) < window and not _pausing(ctx.task.id):
-            ref = pending.popleft()
-            inflight[prepare.submit(ctx.task.id, ref, parse_timeout)] = ref
-        if not inflight:
-            break  # paused: leave the rest waiting
-        for future in as_completed(list(inflight)):
-            ref = inflight.pop(future)
-            try:
-                result = future.result()
-            except Exception as exc:  # noqa: BLE001 - one file's failure is that file's alone
+    while True:
+        # parse ahead while the buffer is short (bounded memory), unless the task is being paused
+        while groups and len(parsing) < window and len(buffer) < 8 * batch_size and not _pausing(ctx.task.id):
+            group = groups.popleft()
+            parsing[parse_and_split.submit(ctx.task.id, group, parse_timeout, retries, _group_label(group))] = group
+        last = not parsing and (not groups or _pausing(ctx.task.id))
+        while len(indexing) < 2 and buffer and (len(buffer) >= batch_size or last):  # the next batch queues
+            batch, buffer[:] = buffer[:batch_size], buffer[batch_size:]
+            batch_meta = {doc_id: meta[doc_id] for doc_id in {c.doc_id for c in batch}}  # its own: meta grows meanwhile
+            indexing[index_chunks.submit(ctx.task.id, batch, batch_meta, len(batch), embed_timeout)] = batch
+        waiting = list(parsing) + list(indexing)
+        if not waiting:
+            break  # all done (or paused: the rest stays waiting)
+        future = next(as_completed(waiting))
+        if future in indexing:
+            take_batch(indexing.pop(future), future)
+            continue
+        group = parsing.pop(future)
+        try:
+            outcomes = future.result()
+        except Exception as exc:  # noqa: BLE001 - the group's task failed as a whole: its files fail
+            for ref in group:
                 fail(ref, _reason(exc))
-                break
-            stats["bytes_read"] += result["bytes"]
-            meta[ref.doc_id] = steps.doc_meta(ctx, ref)
-            chunks = result["chunks"]
-            files[ref.doc_id] = (ref, [c.id for c in chunks])
-            remaining[ref.doc_id] = len(chunks)
-            buffer.extend(chunks)
-            if not chunks:
-                _finalise(ctx, [files.pop(ref.doc_id)], stats)
-            break  # one at a time: refill the window before waiting again
-        if len(buffer) >= settings.embedding_batch_size or (not pending and len(inflight) == 0):
-            flush()
-    flush()
+            continue
+        take_group(group, outcomes)
 
 
 def _finalise(ctx: steps.TaskContext, done: list[tuple[FileRef, list[str]]], stats: dict[str, int]) -> None:

@@ -72,12 +72,16 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int]:
 
 
 def _warm_up() -> None:  # pragma: no cover - runs in the child
-    """Import the parser and parse a tiny text once, so a job's clock measures only its file."""
+    """Import the parsers and parse a tiny text once, so a job's clock measures only its file."""
     import tempfile
     from pathlib import Path
 
     try:
-        from indexers.parsing import parse_file
+        from indexers.parsing import parse_file, partitioner_for
+
+        for ext in (".md", ".html", ".csv", ".docx", ".pptx", ".xlsx"):
+            partitioner_for(ext)  # first-use imports (≈ 1 s in all) are paid here, not by the first files
+        import indexers.pdf_text  # noqa: F401
 
         with tempfile.TemporaryDirectory(prefix="ingestflow-warm-") as tmp:
             sample = Path(tmp) / "warm.txt"
@@ -87,9 +91,11 @@ def _warm_up() -> None:  # pragma: no cover - runs in the child
         pass
 
 
-def _worker_main(conn: Any) -> None:  # pragma: no cover - runs in the child
+def _worker_main(conn: Any, nice: int = 0) -> None:  # pragma: no cover - runs in the child
     """Serve jobs until the pipe closes; errors travel back as (class name, message)."""
     os.setpgrp()  # own group: a kill on timeout also takes tesseract/soffice children
+    if nice:
+        os.nice(nice)  # embedding (the load's bottleneck on text files) goes first; parsing takes the rest
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
     _warm_up()
     conn.send(("ready",))  # the parent starts a job's clock only after this
@@ -115,9 +121,9 @@ def _rebuild(name: str, message: str, retryable: bool) -> IngestError:
 
 
 class _Worker:
-    def __init__(self, ctx: Any) -> None:
+    def __init__(self, ctx: Any, nice: int = 0) -> None:
         self.conn, child = ctx.Pipe(duplex=True)
-        self.proc = ctx.Process(target=_worker_main, args=(child,), daemon=True, name="ingestflow-parse")
+        self.proc = ctx.Process(target=_worker_main, args=(child, nice), daemon=True, name="ingestflow-parse")
         self.proc.start()
         child.close()
         self.ready = False
@@ -144,8 +150,8 @@ class _Worker:
 class ParsePool:
     """N spawned worker processes; ``run`` borrows one for one job, thread-safely."""
 
-    def __init__(self, workers: int) -> None:
-        self.size = workers
+    def __init__(self, workers: int, nice: int = 0) -> None:
+        self.size, self.nice = workers, nice
         self._ctx = mp.get_context("spawn")  # never fork a process full of threads
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
@@ -154,7 +160,7 @@ class ParsePool:
             self._idle.put(self._spawn())
 
     def _spawn(self) -> _Worker:
-        worker = _Worker(self._ctx)
+        worker = _Worker(self._ctx, self.nice)
         with self._lock:
             self._all.add(worker)
         return worker
@@ -205,14 +211,14 @@ _pool: ParsePool | None = None
 _pool_lock = threading.Lock()
 
 
-def parse_pool(workers: int) -> ParsePool:
-    """The process-wide pool (started on first use, resized when ``workers`` changes)."""
+def parse_pool(workers: int, nice: int = 0) -> ParsePool:
+    """The process-wide pool (started on first use, restarted when ``workers`` or ``nice`` change)."""
     global _pool
     with _pool_lock:
-        if _pool is None or _pool.size != workers:
+        if _pool is None or (_pool.size, _pool.nice) != (workers, nice):
             if _pool is not None:
                 _pool.close()
-            _pool = ParsePool(workers)
+            _pool = ParsePool(workers, nice)
         return _pool
 
 

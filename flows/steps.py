@@ -118,9 +118,14 @@ def split_sections(ctx: TaskContext, doc_id: str, sections: list[Section]) -> li
 
 def embed_and_write(ctx: TaskContext, chunks: list[Chunk], meta: dict[str, dict[str, Any]]) -> int:
     """Embed a batch of chunks (from any number of files) and upsert them."""
+    return write_chunks(ctx, chunks, ctx.embedder().embed_batch([c.text for c in chunks]), meta)
+
+
+def write_chunks(ctx: TaskContext, chunks: list[Chunk], vectors: list[list[float]],
+                 meta: dict[str, dict[str, Any]]) -> int:
+    """Upsert embedded chunks (ids are deterministic: a re-run overwrites, never duplicates)."""
     if not chunks:
         return 0
-    vectors = ctx.embedder().embed_batch([c.text for c in chunks])
     store = ctx.store()
     store.ensure()
     return store.upsert(chunks, vectors, meta)

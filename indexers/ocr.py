@@ -4,6 +4,12 @@ unstructured's OCR path drops Chinese tokens (it matches hOCR words against whit
 text), so we call tesseract ourselves and join CJK characters without the spaces tesseract
 puts between them. Each tesseract process runs with ``OMP_THREAD_LIMIT=1`` (4–5× faster on
 2 cores than its default threading); pages run in parallel instead, with a per-page timeout.
+
+Mixed-script language lists (``chi_sim+eng``) are split by script: tesseract with several
+languages runs every model over every line (5.0 s CPU per dense Chinese page against 3.0 s for
+``chi_sim`` alone, which finds Latin lines reliably but drops spaces in them). So a page is
+read with the CJK models first, then only its mostly-Latin lines are read again with the other
+languages, cropped and stacked into one image (one more tesseract run, ≈ 0.05 s per line).
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import shutil
 import subprocess
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingestflow.errors import ParseError, UnsupportedFile
@@ -38,25 +45,106 @@ def _tesseract() -> str:
     return binary
 
 
-def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None) -> str:
-    """Text of one image file (tesseract, one thread, bounded time)."""
-    timeout_s = timeout_s or PAGE_TIMEOUT_S
+CJK_MODELS = frozenset({"chi_sim", "chi_tra", "jpn", "kor", "chi_sim_vert", "chi_tra_vert", "jpn_vert", "kor_vert"})
+
+
+def split_languages(languages: str) -> tuple[str, str]:
+    """(CJK models, other models) of a tesseract language list such as ``chi_sim+eng``."""
+    parts = [p for p in languages.split("+") if p]
+    return "+".join(p for p in parts if p in CJK_MODELS), "+".join(p for p in parts if p not in CJK_MODELS)
+
+
+def _run_tesseract(image_path: Path, languages: str, psm: str, timeout_s: float, tsv: bool = False) -> str:
     env = dict(os.environ, OMP_THREAD_LIMIT="1")
+    command = [_tesseract(), str(image_path), "stdout", "-l", languages, "--psm", psm] + (["tsv"] if tsv else [])
     try:
-        result = subprocess.run(
-            [_tesseract(), str(image_path), "stdout", "-l", languages, "--psm", "3"],
-            capture_output=True, timeout=timeout_s, env=env, check=False,
-        )
+        result = subprocess.run(command, capture_output=True, timeout=timeout_s, env=env, check=False)
     except subprocess.TimeoutExpired:
         raise ParseError(f"OCR timed out after {timeout_s:.0f} s") from None
     if result.returncode != 0:
         message = result.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ParseError(f"tesseract failed: {message[-1] if message else result.returncode}")
-    return join_cjk(result.stdout.decode("utf-8", "replace"))
+    return result.stdout.decode("utf-8", "replace")
+
+
+@dataclass
+class _Line:
+    """One text line of tesseract's TSV output: its paragraph, box and words."""
+
+    paragraph: tuple[int, int]
+    box: tuple[int, int, int, int]  # left, top, width, height
+    words: list[str] = field(default_factory=list)
+
+    def is_latin(self) -> bool:
+        """Mostly Latin letters (a Chinese line with an English word or two stays with the CJK read)."""
+        letters = [c for w in self.words for c in w if c.isalpha()]
+        return bool(letters) and sum(1 for c in letters if c.isascii()) / len(letters) >= 0.6
+
+
+def _tsv_lines(tsv: str) -> list[_Line]:
+    lines: dict[tuple[int, int, int], _Line] = {}
+    for row in tsv.splitlines()[1:]:
+        cols = row.split("\t")
+        if len(cols) < 12 or cols[0] not in ("4", "5"):
+            continue
+        key = (int(cols[2]), int(cols[3]), int(cols[4]))
+        if cols[0] == "4":
+            lines[key] = _Line(key[:2], (int(cols[6]), int(cols[7]), int(cols[8]), int(cols[9])))
+        elif key in lines and cols[11].strip():
+            lines[key].words.append(cols[11].strip())
+    return [line for line in lines.values() if line.words]
+
+
+def _reread_lines(image_path: Path, lines: list[_Line], languages: str, timeout_s: float) -> None:
+    """Read ``lines`` again with ``languages``: their crops stacked into one image, one tesseract run."""
+    from PIL import Image
+
+    pad, gap = 8, 40
+    with Image.open(image_path) as page:
+        page = page.convert("L")
+        crops = [page.crop((max(0, x - pad), max(0, y - pad), x + w + pad, y + h + pad)) for x, y, w, h in
+                 (line.box for line in lines)]
+    canvas = Image.new("L", (max(c.width for c in crops) + 2 * gap, sum(c.height + gap for c in crops) + gap), 255)
+    slots, y = [], gap
+    for crop in crops:
+        canvas.paste(crop, (gap, y))
+        slots.append((y, y + crop.height))
+        y += crop.height + gap
+    with tempfile.TemporaryDirectory(prefix="ingestflow-ocr-") as tmp:
+        stacked = Path(tmp) / "lines.png"
+        canvas.save(stacked)
+        again = _tsv_lines(_run_tesseract(stacked, languages, "6", timeout_s, tsv=True))
+    words: list[list[tuple[int, str]]] = [[] for _ in lines]
+    for found in again:  # a line found in the stacked image belongs to the slot holding its middle
+        x, top, _w, h = found.box
+        slot = next((i for i, (start, end) in enumerate(slots) if start <= top + h // 2 < end), None)
+        if slot is not None:
+            words[slot].append((x, " ".join(found.words)))
+    for line, found_words in zip(lines, words, strict=True):
+        if found_words:
+            line.words = [text for _x, text in sorted(found_words)]
+
+
+def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None) -> str:
+    """Text of one image file (tesseract, one thread, bounded time); paragraphs split by blank lines."""
+    timeout_s = timeout_s or PAGE_TIMEOUT_S
+    cjk, other = split_languages(languages)
+    if not (cjk and other):
+        return join_cjk(_run_tesseract(image_path, languages, "3", timeout_s))
+    lines = _tsv_lines(_run_tesseract(image_path, cjk, "3", timeout_s, tsv=True))
+    latin = [line for line in lines if line.is_latin()]
+    if latin:
+        _reread_lines(image_path, latin, other, timeout_s)
+    paragraphs: dict[tuple[int, int], list[str]] = {}
+    for line in lines:
+        paragraphs.setdefault(line.paragraph, []).append(join_cjk(" ".join(line.words)))
+    return "\n\n".join("\n".join(texts) for texts in paragraphs.values()) + "\n"
 
 
 def _paragraphs(text: str, page: int | None) -> list[Section]:
-    return [Section(" ".join(p.split("\n")).strip(), "text", page) for p in re.split(r"\n\s*\n", text) if p.strip()]
+    """Sections of OCR text: one per paragraph, lines joined (no space between CJK characters)."""
+    return [Section(join_cjk(" ".join(p.split("\n"))).strip(), "text", page)
+            for p in re.split(r"\n\s*\n", text) if p.strip()]
 
 
 def ocr_image(path: Path, name: str, languages: str) -> list[Section]:

@@ -130,7 +130,7 @@ def elements_to_sections(elements) -> list[Section]:  # noqa: ANN001
     return sections
 
 
-def _partitioner(ext: str) -> Callable | None:
+def partitioner_for(ext: str) -> Callable | None:
     if ext in (".md", ".markdown"):
         from unstructured.partition.md import partition_md
         return partition_md
@@ -250,7 +250,7 @@ def parse_file(path: Path, name: str, *, ocr_languages: str = "chi_sim+eng") -> 
             shutil.rmtree(converted.parent, ignore_errors=True)
     elif ext == ".parquet":
         sections = _parse_parquet(path, name)
-    elif (fn := _partitioner(ext)) is not None:
+    elif (fn := partitioner_for(ext)) is not None:
         sections = _run_unstructured(fn, path, name)
     elif _is_text(path):
         from unstructured.partition.text import partition_text

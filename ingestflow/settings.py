@@ -30,7 +30,7 @@ class Settings(BaseSettings):
     prefect_home: Path | None = Field(None, description="PREFECT_HOME; default data_dir/prefect.")
 
     embedding_model: str = Field(DEFAULT_EMBEDDING_MODEL, description="Embedding model: a built-in name, a package that ships a model, or a local path.")
-    embedding_batch_size: int = Field(64, ge=1, le=4096, description="Chunks per embedding batch (across files).")
+    embedding_batch_size: int = Field(128, ge=1, le=4096, description="Chunks per embedding batch (across files).")
     embedding_threads: int = Field(2, ge=1, le=64, description="CPU threads for the embedding backend.")
 
     chunk_size: int = Field(256, ge=16, le=8192, description="Target chunk size (tokens of the embedding model, or characters).")
@@ -38,6 +38,9 @@ class Settings(BaseSettings):
     chunk_unit: str = Field("tokens", pattern="^(tokens|chars)$", description="Unit of chunk_size/overlap.")
 
     parse_workers: int = Field(2, ge=1, le=64, description="Files parsed concurrently by a load flow.")
+    parse_group_files: int = Field(8, ge=1, le=1000, description="Small files per parse+split task run (fewer Prefect task runs on many small files).")
+    parse_group_bytes: int = Field(2 * 1024 * 1024, ge=0, description="A parse+split group closes at this many source bytes; a file this large is its own task run.")
+    parse_nice: int = Field(10, ge=0, le=19, description="Nice increment of parse processes: embedding goes first, parsing (and OCR) takes the spare CPU.")
     parse_timeout_s: float = Field(300.0, gt=0, description="Per-file fetch + parse/OCR time limit (s); the parse process is killed past it.")
     embed_timeout_s: float = Field(300.0, gt=0, description="Time limit (s) of one embedding batch; its files fail past it.")
     file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")

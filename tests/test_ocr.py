@@ -84,3 +84,25 @@ def test_ocr_page_timeout_fails_with_a_reason(tmp_path) -> None:
     path = samples.write_scanned_pdf(tmp_path / "scan.pdf", [["第一页"], ["第二页"]])
     with pytest.raises(ParseError, match=r"OCR failed on every page: page \d: OCR timed out"):
         ocr_pdf_pages(path, [1, 2], "chi_sim+eng", timeout_s=0.01)
+
+
+def test_language_lists_split_into_cjk_and_other_models() -> None:
+    from indexers.ocr import split_languages
+
+    assert split_languages("chi_sim+eng") == ("chi_sim", "eng")
+    assert split_languages("eng") == ("", "eng") and split_languages("chi_sim") == ("chi_sim", "")
+    assert split_languages("jpn+chi_tra+deu+eng") == ("jpn+chi_tra", "deu+eng")
+
+
+MIXED_PAGE = ["铁路旅客发送量达到三十八亿人次", "The quarterly report shows revenue growth",
+              "大熊猫主要生活在四川的竹林中", "Invoice number 4471 is due in March"]
+
+
+def test_mixed_page_is_read_by_script_chinese_and_english_intact(tmp_path) -> None:
+    from indexers.ocr import ocr_image_file
+
+    path = samples.write_png(tmp_path / "mixed.png", MIXED_PAGE)
+    lines = [line for line in ocr_image_file(path, "chi_sim+eng").splitlines() if line.strip()]
+    assert len(lines) == 4, lines
+    assert _found(MIXED_PAGE[0], lines[0].replace(" ", "")) and _found(MIXED_PAGE[2], lines[2].replace(" ", ""))
+    assert lines[1] == MIXED_PAGE[1] and lines[3] == MIXED_PAGE[3]  # English words keep their spaces

@@ -147,6 +147,7 @@ class FileRef:
     name: str
     file_type: int
     source_version: str
+    size: int = 0
 
 
 _KNOWN = (TaskFile.id, TaskFile.uri, TaskFile.doc_id, TaskFile.name, TaskFile.size, TaskFile.file_type,
@@ -198,7 +199,7 @@ class _ListingDiff:
         task, row = self.task, self.known.get(item.uri)
         if row is None:
             ref = FileRef(snowflake_id(), document_id(task.volume_id, task.connector_id, item.uri), item.uri,
-                          item.name, int(item.file_type), item.version)
+                          item.name, int(item.file_type), item.version, int(item.size or 0))
             self.inserts.append({"id": ref.id, "task_id": task.id, "volume_id": task.volume_id, "doc_id": ref.doc_id,
                                  "uri": item.uri, "name": item.name, "file_type": ref.file_type, "size": item.size,
                                  "source_version": item.version, "status": int(FileStatus.WAITING),
@@ -217,7 +218,8 @@ class _ListingDiff:
                                                                        item.version):
             self.updates.append({"id": row.id, "name": item.name, "size": item.size,
                                  "file_type": int(item.file_type), "source_version": item.version})
-        self.out.append((FileRef(row.id, row.doc_id, item.uri, item.name, int(item.file_type), item.version), kind))
+        self.out.append((FileRef(row.id, row.doc_id, item.uri, item.name, int(item.file_type), item.version,
+                                 int(item.size or 0)), kind))
 
     def flush(self) -> Iterator[tuple[FileRef, str]]:
         if self.inserts or self.updates:
@@ -237,7 +239,7 @@ def file_refs(file_ids: Iterable[str]) -> list[FileRef]:
     ids = [str(f) for f in file_ids]
     with session_scope() as s:
         rows = {r.id: r for r in s.execute(select(*_KNOWN).where(TaskFile.id.in_(ids)))}
-    return [FileRef(r.id, r.doc_id, r.uri, r.name, int(r.file_type), r.source_version)
+    return [FileRef(r.id, r.doc_id, r.uri, r.name, int(r.file_type), r.source_version, int(r.size or 0))
             for r in (rows.get(i) for i in ids) if r is not None]
 
 
