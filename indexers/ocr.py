@@ -125,11 +125,21 @@ def _reread_lines(image_path: Path, lines: list[_Line], languages: str, timeout_
             line.words = [text for _x, text in sorted(found_words)]
 
 
+def _frames(image_path: Path) -> int:
+    from PIL import Image
+
+    try:
+        with Image.open(image_path) as image:
+            return int(getattr(image, "n_frames", 1))
+    except OSError:
+        return 1  # tesseract reports what it cannot read
+
+
 def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None) -> str:
     """Text of one image file (tesseract, one thread, bounded time); paragraphs split by blank lines."""
     timeout_s = timeout_s or PAGE_TIMEOUT_S
     cjk, other = split_languages(languages)
-    if not (cjk and other):
+    if not (cjk and other) or _frames(image_path) > 1:  # one model set, or a multi-page TIFF: one read
         return join_cjk(_run_tesseract(image_path, languages, "3", timeout_s))
     lines = _tsv_lines(_run_tesseract(image_path, cjk, "3", timeout_s, tsv=True))
     latin = [line for line in lines if line.is_latin()]

@@ -106,3 +106,13 @@ def test_mixed_page_is_read_by_script_chinese_and_english_intact(tmp_path) -> No
     assert len(lines) == 4, lines
     assert _found(MIXED_PAGE[0], lines[0].replace(" ", "")) and _found(MIXED_PAGE[2], lines[2].replace(" ", ""))
     assert lines[1] == MIXED_PAGE[1] and lines[3] == MIXED_PAGE[3]  # English words keep their spaces
+
+
+def test_multi_page_tiff_keeps_every_page(tmp_path) -> None:
+    """A multi-page TIFF is read in one pass with every language (the by-script read crops one page)."""
+    first = samples.render_text_image(["第一页写着长江是最长的河流"])
+    second = samples.render_text_image(["Second page mentions invoice 8812"])
+    path = tmp_path / "pages.tif"
+    first.save(path, save_all=True, append_images=[second])
+    text = _text(parse_file(path, "pages.tif"))
+    assert _found("第一页写着长江是最长的河流", text) and "8812" in text, text
