@@ -7,18 +7,14 @@ the Prefect tasks wrapping them take only serializable arguments.
 from __future__ import annotations
 
 import hashlib
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from connectors import build_connector
 from indexers.chunking import Chunker, ChunkRules
 from indexers.embedding import Embedder, load_embedder
 from indexers.milvus_store import ChunkFilter, VolumeStore
-from indexers.parsing import parse_file
 from ingestflow.catalog import ops
 from ingestflow.catalog.models import LoadTask, Volume
 from ingestflow.errors import ModelNotAvailable
@@ -98,27 +94,10 @@ def _resolve_context(task_id: str) -> TaskContext:
     )
 
 
-def fetch_and_parse(ctx: TaskContext, uri: str, name: str) -> tuple[list[Section], int]:
-    """Stream a source item to a temp file and parse it; returns (sections, bytes read)."""
-    tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
-    try:
-        local = tmp_dir / ("doc" + Path(name).suffix.lower())
-        with ctx.connector().open(uri) as src, local.open("wb") as dst:
-            shutil.copyfileobj(src, dst, 1024 * 1024)
-        return parse_file(local, name, ocr_languages=ctx.ocr_languages), local.stat().st_size
-    finally:
-        shutil.rmtree(tmp_dir, ignore_errors=True)
-
-
 def split_sections(ctx: TaskContext, doc_id: str, sections: list[Section]) -> list[Chunk]:
     """Chunks of one document under the task's rules, sized by the volume's model tokenizer."""
     embedder = ctx.embedder()
     return Chunker(ctx.rules, embedder.count_tokens).chunk(doc_id, sections)
-
-
-def embed_and_write(ctx: TaskContext, chunks: list[Chunk], meta: dict[str, dict[str, Any]]) -> int:
-    """Embed a batch of chunks (from any number of files) and upsert them."""
-    return write_chunks(ctx, chunks, ctx.embedder().embed_batch([c.text for c in chunks]), meta)
 
 
 def write_chunks(ctx: TaskContext, chunks: list[Chunk], vectors: list[list[float]],
@@ -129,13 +108,6 @@ def write_chunks(ctx: TaskContext, chunks: list[Chunk], vectors: list[list[float
     store = ctx.store()
     store.ensure()
     return store.upsert(chunks, vectors, meta)
-
-
-def replace_old_chunks(ctx: TaskContext, doc_id: str, new_ids: list[str]) -> int:
-    """After a document's new chunks are written, delete its chunks that are not among them."""
-    store = ctx.store()
-    store.ensure()
-    return store.delete(ChunkFilter(doc_ids=[doc_id], exclude_chunk_ids=new_ids or None))
 
 
 def replace_old_chunks_many(ctx: TaskContext, new_ids: dict[str, list[str]], max_ids: int = 2000) -> None:
