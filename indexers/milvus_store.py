@@ -17,6 +17,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+# pymilvus is imported with this module, never lazily inside a task: its import runs
+# logging.config.dictConfig, which flushes every log handler and, in a worker thread while
+# other Prefect task threads log, deadlocks against Prefect's log/event services (seen: a
+# load hung in `index` with one thread in pymilvus' import and one in EventsWorker.instance).
+import pymilvus  # noqa: F401
+
 from indexers.filter_expr import MilvusExpr, quote  # one escaping rule for every expression
 from ingestflow.errors import NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import Chunk
