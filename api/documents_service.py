@@ -13,10 +13,10 @@ from collections import Counter
 from pathlib import PurePosixPath
 from typing import Any
 
-from api.deps import Caller
-from indexers.embedding import load_embedder
-from indexers.milvus_store import ChunkFilter
-from indexers.search import volume_store
+from ingestflow.api.deps import Caller
+from ingestflow.indexers.embedding import load_embedder
+from ingestflow.indexers.milvus_store import ChunkFilter
+from ingestflow.indexers.search import volume_store
 from ingestflow.catalog import kb, ops
 from ingestflow.catalog.db import session_scope
 from ingestflow.catalog.models import TaskFile, Volume

@@ -1,6 +1,6 @@
 """The FastAPI app: routers, auth, and the one mapping of IngestError to HTTP.
 
-Run: ``uvicorn api.main:create_app --factory`` (or ``ingestflow api`` / ``ingestflow up``).
+Run: ``uvicorn ingestflow.api.main:create_app --factory`` (or ``ingestflow api`` / ``ingestflow up``).
 """
 
 from __future__ import annotations
@@ -12,9 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from api.deps import require_api_key, require_caller
-from api.envelope import error
-from api.routes import connectors, documents, health, search, tasks, volumes
+from ingestflow.api.deps import require_api_key, require_caller
+from ingestflow.api.envelope import error
+from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
 from ingestflow.errors import IngestError
 from ingestflow.settings import prepare_environment
 

@@ -12,10 +12,10 @@ from typing import Any
 
 from fastapi import BackgroundTasks
 
-from api.deps import Caller
-from indexers.filter_expr import compile_filter
-from indexers.milvus_store import ChunkFilter
-from indexers.search import SearchHit, search_volumes
+from ingestflow.api.deps import Caller
+from ingestflow.indexers.filter_expr import compile_filter
+from ingestflow.indexers.milvus_store import ChunkFilter
+from ingestflow.indexers.search import SearchHit, search_volumes
 from ingestflow.catalog import kb, ops
 from ingestflow.errors import ValidationFailed
 

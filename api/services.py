@@ -9,10 +9,10 @@ from typing import Any
 
 from pydantic import SecretStr
 
-from api.schemas.connectors import ConnectorPublic
-from api.schemas.tasks import TaskFilePublic, TaskPublic
-from connectors import entry_for, parse_config
-from ingestflow import prefect_ops
+from ingestflow.api.schemas.connectors import ConnectorPublic
+from ingestflow.api.schemas.tasks import TaskFilePublic, TaskPublic
+from ingestflow.connectors import entry_for, parse_config
+from ingestflow.orchestration import deployments as prefect_ops
 from ingestflow.catalog import ops, queries
 from ingestflow.catalog.models import Connector, LoadTask, TaskFile, Volume
 from ingestflow.errors import IngestError, ValidationFailed
@@ -181,7 +181,7 @@ def delete_task(task: LoadTask, keep_chunks: bool) -> None:
 
 
 def _store(volume: Volume):  # noqa: ANN202
-    from indexers.milvus_store import VolumeStore
+    from ingestflow.indexers.milvus_store import VolumeStore
 
     settings = get_settings()
     token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
@@ -189,7 +189,7 @@ def _store(volume: Volume):  # noqa: ANN202
 
 
 def drop_chunks(volume: Volume, doc_ids: list[str]) -> None:
-    from indexers.milvus_store import ChunkFilter
+    from ingestflow.indexers.milvus_store import ChunkFilter
 
     store = _store(volume)
     if store.client.has_collection(volume.collection):

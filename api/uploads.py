@@ -18,8 +18,8 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from api import services
-from connectors import build_connector
+from ingestflow.api import services
+from ingestflow.connectors import build_connector
 from ingestflow.catalog import ops
 from ingestflow.errors import PayloadTooLarge, ValidationFailed
 from ingestflow.ids import snowflake_id

@@ -22,7 +22,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 
-from indexers.embedding import load_embedder  # noqa: E402
+from ingestflow.indexers.embedding import load_embedder  # noqa: E402
 
 # (query, passage) pairs; every passage is also a distractor for every other query.
 ZH = [

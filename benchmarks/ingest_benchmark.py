@@ -42,7 +42,7 @@ def paragraph(rng: random.Random, i: int) -> str:
 
 
 def make_corpus(root: Path, n: int, seed: int = 7) -> None:
-    from ingestflow import samples as s
+    from tests.support import samples as s
 
     rng = random.Random(seed)
     writers = ["txt", "md", "html", "csv", "docx", "pdf", "pptx", "xlsx"]
@@ -86,9 +86,9 @@ def main() -> None:
     corpus.mkdir()
     make_corpus(corpus, args.docs)
 
-    from flows.load import load_task
-    from flows.steps import task_context
-    from ingestflow.cli import ensure_local_task
+    from ingestflow.flows.load import load_task
+    from ingestflow.flows.steps import task_context
+    from ingestflow.services.local import ensure_local_task
 
     task_id = ensure_local_task(corpus, "bench")
     # warm-up: start Prefect's ephemeral API and load the model outside the timed region

@@ -37,8 +37,8 @@ def bench_text_pdf(work: Path, total_pages: int) -> dict:
 
     from ingest_benchmark import paragraph
 
-    from indexers.parsing import parse_file
-    from ingestflow import samples
+    from ingestflow.indexers.parsing import parse_file
+    from tests.support import samples
 
     rng = random.Random(3)
     per_file = 20
@@ -59,7 +59,7 @@ def bench_text_pdf(work: Path, total_pages: int) -> dict:
 
 
 def bench_ocr(work: Path, pages: int) -> dict:
-    from ingestflow import samples
+    from tests.support import samples
 
     lines = [DENSE_LINE[i % 7:] + DENSE_LINE[:i % 7] for i in range(24)]  # ≈ 40 CJK characters × 24 lines
     result = _ocr_pages(samples.write_scanned_pdf(work / "scan.pdf", [lines] * pages), pages)
@@ -74,7 +74,7 @@ MIXED_LINE = "Passenger trips by rail reached 3.8 billion in 2023, up 130 percen
 def _ocr_pages(path: Path, pages: int) -> dict:
     import resource
 
-    from indexers.ocr import ocr_pdf_pages
+    from ingestflow.indexers.ocr import ocr_pdf_pages
 
     cores = os.cpu_count() or 2
     child_cpu = resource.getrusage(resource.RUSAGE_CHILDREN)
@@ -102,7 +102,7 @@ def _reference_parse(path: Path) -> list[tuple[str, str]]:
 def bench_corpus_cpu(work: Path, docs: int) -> dict:
     from ingest_benchmark import make_corpus
 
-    from indexers.parsing import parse_file
+    from ingestflow.indexers.parsing import parse_file
 
     root = work / "corpus"
     root.mkdir()
@@ -139,7 +139,7 @@ def _reference_with_spacy(path: Path) -> list[tuple[str, str]]:
     import unstructured.nlp.tokenize as tokenize
     import unstructured.partition.text_type as text_type
 
-    import indexers.parsing as parsing
+    import ingestflow.indexers.parsing as parsing
 
     parsing._install_cheap_heuristics()  # noqa: SLF001 - installs the offline spaCy loader
     saved = text_type.sent_tokenize, text_type.word_tokenize, text_type.contains_verb

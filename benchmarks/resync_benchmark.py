@@ -28,8 +28,8 @@ def _mark_indexed(task_id: str) -> int:
     """Leave the task's catalog as a completed load would (listing + diff, then every file indexed)."""
     from sqlalchemy import update
 
-    from flows.load import list_source
-    from flows.steps import task_context
+    from ingestflow.flows.load import list_source
+    from ingestflow.flows.steps import task_context
     from ingestflow.catalog.db import session_scope
     from ingestflow.catalog.models import TaskFile
     from ingestflow.records import FileStatus
@@ -43,8 +43,8 @@ def _mark_indexed(task_id: str) -> int:
 
 
 def _timed_resync(task_id: str, expected: int) -> dict:
-    from flows.load import load_task
-    from flows.steps import task_context
+    from ingestflow.flows.load import load_task
+    from ingestflow.flows.steps import task_context
 
     ctx = task_context(task_id, refresh=True)
     start = time.perf_counter()
@@ -59,7 +59,7 @@ def _timed_resync(task_id: str, expected: int) -> dict:
 
 
 def bench_local(work: Path, n: int) -> dict:
-    from ingestflow.cli import ensure_local_task
+    from ingestflow.services.local import ensure_local_task
 
     root = work / "local"
     for i in range(n):
@@ -77,7 +77,7 @@ def bench_s3(n: int) -> dict:
 
     from ingestflow.catalog import ops
     from ingestflow.records import SourceType
-    from tests.servers.s3_server import S3TestServer
+    from tests.support.servers.s3_server import S3TestServer
 
     server = S3TestServer().start()
     try:
@@ -112,8 +112,8 @@ def main() -> None:
     from ingestflow.settings import prepare_environment
 
     prepare_environment()
-    from flows.load import load_task
-    from ingestflow.cli import ensure_local_task
+    from ingestflow.flows.load import load_task
+    from ingestflow.services.local import ensure_local_task
 
     warm = work / "warm"
     warm.mkdir()

@@ -146,7 +146,7 @@ class SearchAdapter:
     """``POST /search`` through the app when the route exists, else ``indexers.search.search``."""
 
     def __init__(self) -> None:
-        from api.main import create_app
+        from ingestflow.api.main import create_app
 
         app = create_app()
         self.via = "api" if any(getattr(r, "path", None) == "/search" for r in app.routes) else "indexers.search"
@@ -166,7 +166,7 @@ class SearchAdapter:
             if resp.status_code != 200:
                 raise RuntimeError(f"/search {resp.status_code}: {payload}")
             return payload["data"]["results"]
-        from indexers.search import search
+        from ingestflow.indexers.search import search
 
         return [h.to_dict() for h in search(query, volume_id, mode=strategy, k=k, rrf_k=rrf_k)]
 
@@ -207,10 +207,10 @@ def write_docs(folder: Path, layout: str) -> int:
 
 def cmd_ingest(args: argparse.Namespace) -> dict:
     name, data_dir = _setup(args.work, args.model, args.chunking, args.layout)
-    from flows.load import load_task
-    from indexers.embedding import load_embedder
+    from ingestflow.flows.load import load_task
+    from ingestflow.indexers.embedding import load_embedder
     from ingestflow.catalog import ops
-    from ingestflow.cli import ensure_local_task
+    from ingestflow.services.local import ensure_local_task
 
     docs = args.work / f"docs-{args.layout}"
     n_docs = write_docs(docs, args.layout)
@@ -246,7 +246,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
     doc_of = ChunkToDoc(load_corpus())
     search("warm up", volume.id, "hybrid", 10)
     strategies = args.strategies or list(STRATEGIES)
-    from indexers.search import volume_store
+    from ingestflow.indexers.search import volume_store
 
     store = volume_store(volume)
     text_field = next(f for f in store.client.describe_collection(store.collection)["fields"] if f["name"] == "text")
@@ -289,7 +289,7 @@ ANALYZERS = {
 
 
 def _shipped_analyzer() -> dict:
-    from indexers.milvus_store import ANALYZER_PARAMS
+    from ingestflow.indexers.milvus_store import ANALYZER_PARAMS
 
     return ANALYZER_PARAMS
 
@@ -298,7 +298,7 @@ def cmd_analyzers(args: argparse.Namespace) -> dict:
     """BM25 alone per analyzer (whole abstracts, no pipeline): which analyzer to ship."""
     from pymilvus import DataType, Function, FunctionType, MilvusClient
 
-    from indexers.milvus_store import CHINESE_STOP_WORDS
+    from ingestflow.indexers.milvus_store import CHINESE_STOP_WORDS
 
     args.work.mkdir(parents=True, exist_ok=True)
     client = MilvusClient(str(args.work / "analyzers.db"))

@@ -105,9 +105,9 @@ def main() -> None:
     prepare_environment()
     import numpy as np
 
-    from indexers.embedding import load_embedder
-    from indexers.milvus_store import ChunkFilter
-    from indexers.search import search_volumes, volume_store
+    from ingestflow.indexers.embedding import load_embedder
+    from ingestflow.indexers.milvus_store import ChunkFilter
+    from ingestflow.indexers.search import search_volumes, volume_store
     from ingestflow.catalog import ops
     from ingestflow.ids import chunk_id, content_hash
     from ingestflow.records import Chunk
@@ -172,7 +172,7 @@ def main() -> None:
 
     from fastapi.testclient import TestClient
 
-    from api.main import create_app
+    from ingestflow.api.main import create_app
 
     client = TestClient(create_app())
     headers = {"moi-key": settings.api_keys[0].get_secret_value()}

@@ -13,8 +13,8 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, SecretStr
 
-from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
-from connectors.registry import register
+from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from ingestflow.connectors.registry import register
 from ingestflow.errors import AuthError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 

@@ -12,9 +12,9 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, field_validator
 
-from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
-from connectors.registry import register
-from connectors.object_store import buffered
+from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from ingestflow.connectors.registry import register
+from ingestflow.connectors.object_store import buffered
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 

@@ -15,8 +15,8 @@ from typing import BinaryIO, ClassVar
 
 from pydantic import Field, field_validator
 
-from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
-from connectors.registry import register
+from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from ingestflow.connectors.registry import register
 from ingestflow.errors import NotFound, ProviderError, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from connectors.object_store import ObjectStoreListing, buffered, object_item
-from connectors.registry import register
-from connectors.s3 import AUTH_CODES, NOT_FOUND_CODES, S3Config
+from ingestflow.connectors.object_store import ObjectStoreListing, buffered, object_item
+from ingestflow.connectors.registry import register
+from ingestflow.connectors.s3 import AUTH_CODES, NOT_FOUND_CODES, S3Config
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable
 from ingestflow.records import SourceItem, SourceType
 

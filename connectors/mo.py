@@ -21,8 +21,8 @@ from urllib.parse import quote, unquote
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from connectors.base import ConnectorConfig, normalise_file_types, wanted_type
-from connectors.registry import register
+from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from ingestflow.connectors.registry import register
 from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType
 

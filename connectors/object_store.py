@@ -12,7 +12,7 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO
 
-from connectors.base import normalise_file_types, wanted_type
+from ingestflow.connectors.base import normalise_file_types, wanted_type
 from ingestflow.errors import NotFound
 from ingestflow.records import SourceItem, file_type_for
 

@@ -11,10 +11,10 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, SecretStr
 
-from connectors.base import ConnectorConfig
-from connectors.object_store import ObjectStoreListing, buffered, endpoint_url, object_item
-from connectors.registry import register
-from connectors.s3 import AUTH_CODES
+from ingestflow.connectors.base import ConnectorConfig
+from ingestflow.connectors.object_store import ObjectStoreListing, buffered, endpoint_url, object_item
+from ingestflow.connectors.registry import register
+from ingestflow.connectors.s3 import AUTH_CODES
 from ingestflow.errors import AuthError, ValidationFailed, IngestError, NotFound, ProviderError, ProviderUnavailable
 from ingestflow.records import SourceItem, SourceType
 

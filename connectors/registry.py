@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from connectors.base import Connector, ConnectorConfig
+from ingestflow.connectors.base import Connector, ConnectorConfig
 from ingestflow.errors import ValidationFailed
 from ingestflow.records import SourceType
 

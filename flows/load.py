@@ -31,8 +31,8 @@ from prefect.cache_policies import NONE
 from prefect.futures import as_completed
 from prefect.task_runners import ThreadPoolTaskRunner
 
-from flows import run_guard, steps
-from flows.parse_pool import ParseJob, parse_pool
+from ingestflow.flows import run_guard, steps
+from ingestflow.flows.parse_pool import ParseJob, parse_pool
 from ingestflow.catalog import ops
 from ingestflow.catalog.ops import FileRef
 from ingestflow.errors import IngestError, ProviderUnavailable
@@ -388,7 +388,7 @@ def _delete_gone(ctx: steps.TaskContext, plan: ListingPlan) -> int:
         plan.listing_error = (f"deletion guard: {len(plan.gone)} of {known} files gone at once "
                               f"(max_delete_fraction {max_fraction:g}), nothing deleted")
         return 0
-    from indexers.milvus_store import ChunkFilter
+    from ingestflow.indexers.milvus_store import ChunkFilter
 
     store = ctx.store()
     store.ensure()

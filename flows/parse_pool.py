@@ -58,8 +58,8 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int]:
     import tempfile
     from pathlib import Path
 
-    from connectors import build_connector
-    from indexers.parsing import parse_file
+    from ingestflow.connectors import build_connector
+    from ingestflow.indexers.parsing import parse_file
 
     tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
     try:
@@ -77,11 +77,11 @@ def _warm_up() -> None:  # pragma: no cover - runs in the child
     from pathlib import Path
 
     try:
-        from indexers.parsing import parse_file, partitioner_for
+        from ingestflow.indexers.parsing import parse_file, partitioner_for
 
         for ext in (".md", ".html", ".csv", ".docx", ".pptx", ".xlsx"):
             partitioner_for(ext)  # first-use imports (≈ 1 s in all) are paid here, not by the first files
-        import indexers.pdf_text  # noqa: F401
+        import ingestflow.indexers.pdf_text  # noqa: F401
 
         with tempfile.TemporaryDirectory(prefix="ingestflow-warm-") as tmp:
             sample = Path(tmp) / "warm.txt"

@@ -59,7 +59,7 @@ def due_time() -> float | None:
     try:
         from prefect.runtime import flow_run
 
-        from ingestflow.prefect_ops import MANUAL_RUN_TAG
+        from ingestflow.orchestration.deployments import MANUAL_RUN_TAG
 
         if MANUAL_RUN_TAG in (flow_run.tags or []):
             return None

@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from connectors import build_connector
-from indexers.chunking import Chunker, ChunkRules
-from indexers.embedding import Embedder, load_embedder
-from indexers.milvus_store import ChunkFilter, VolumeStore
+from ingestflow.connectors import build_connector
+from ingestflow.indexers.chunking import Chunker, ChunkRules
+from ingestflow.indexers.embedding import Embedder, load_embedder
+from ingestflow.indexers.milvus_store import ChunkFilter, VolumeStore
 from ingestflow.catalog import ops
 from ingestflow.catalog.models import LoadTask, Volume
 from ingestflow.errors import ModelNotAvailable
@@ -77,7 +77,7 @@ def task_context(task_id: str, refresh: bool = False) -> TaskContext:
 
 def _resolve_context(task_id: str) -> TaskContext:
     """Resolve a task's volume, connector and processing rules."""
-    from connectors import entry_for
+    from ingestflow.connectors import entry_for
 
     settings = get_settings()
     task = ops.get_task(task_id)

@@ -2,7 +2,7 @@
 
 Milvus Lite (a local file, default ``.ingestflow/milvus.db``) or any Milvus by URI. Only one
 process can open a Lite file; multi-process setups (API + worker) run ``milvus-lite`` as a
-server on 127.0.0.1 and connect by URI (see ``ingestflow.stack``), the same path as a real
+server on 127.0.0.1 and connect by URI (see ``ingestflow.orchestration.stack``), the same path as a real
 Milvus.
 
 Schema: ``id`` (deterministic chunk id, primary key), doc/volume/tenant/org ids, uri, file
@@ -23,7 +23,7 @@ from typing import Any
 # load hung in `index` with one thread in pymilvus' import and one in EventsWorker.instance).
 import pymilvus  # noqa: F401
 
-from indexers.filter_expr import MilvusExpr, quote  # one escaping rule for every expression
+from ingestflow.indexers.filter_expr import MilvusExpr, quote  # one escaping rule for every expression
 from ingestflow.errors import NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import Chunk
 

@@ -169,7 +169,7 @@ def _run_unstructured(fn: Callable, path: Path, name: str, **kwargs) -> list[Sec
 
 def parse_pdf(path: Path, name: str, ocr_languages: str) -> list[Section]:
     """PDF: pdfium text layer; empty or garbled pages are OCR'd (300 dpi, pages in parallel)."""
-    from indexers.pdf_text import looks_garbled, read_pdf
+    from ingestflow.indexers.pdf_text import looks_garbled, read_pdf
 
     try:
         sections, to_ocr, _ = read_pdf(str(path))
@@ -181,7 +181,7 @@ def parse_pdf(path: Path, name: str, ocr_languages: str) -> list[Section]:
             raise ParseError(f"cannot open PDF {name!r}: {type(exc).__name__}: {str(exc)[:200]}") from None
         return sections
     if to_ocr:
-        from indexers.ocr import ocr_pdf_pages
+        from ingestflow.indexers.ocr import ocr_pdf_pages
 
         sections.extend(ocr_pdf_pages(path, to_ocr, ocr_languages))
         sections.sort(key=lambda s: s.page or 0)
@@ -239,7 +239,7 @@ def parse_file(path: Path, name: str, *, ocr_languages: str = "chi_sim+eng") -> 
     if ext == ".pdf":
         sections = parse_pdf(path, name, ocr_languages)
     elif ext in IMAGES:
-        from indexers.ocr import ocr_image
+        from ingestflow.indexers.ocr import ocr_image
 
         sections = ocr_image(path, name, ocr_languages)
     elif ext in LEGACY_OFFICE:

@@ -17,9 +17,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
 from typing import Any
 
-from indexers.embedding import load_embedder
-from indexers.filter_expr import MilvusExpr
-from indexers.milvus_store import ChunkFilter, VolumeStore
+from ingestflow.indexers.embedding import load_embedder
+from ingestflow.indexers.filter_expr import MilvusExpr
+from ingestflow.indexers.milvus_store import ChunkFilter, VolumeStore
 from ingestflow.catalog import kb, ops
 from ingestflow.errors import ValidationFailed
 from ingestflow.records import mime_type_for

@@ -11,7 +11,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ingestflow import samples as s  # noqa: E402
+from tests.support import samples as s  # noqa: E402
 
 OUT = ROOT / "samples"
 

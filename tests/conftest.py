@@ -52,7 +52,7 @@ def workdir(tmp_path: Path) -> Path:
 @pytest.fixture(scope="session")
 def live_api(prefect_server, tmp_path_factory) -> str:
     """A live API process with a Prefect worker and a Milvus Lite server (tests/live_stack.py); its URL."""
-    from tests.live_stack import live_stack
+    from tests.support.live_stack import live_stack
 
     with live_stack(tmp_path_factory.mktemp("live-api")) as url:
         yield url

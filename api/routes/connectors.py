@@ -7,12 +7,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api import services, uploads
-from api.deps import ApiUser
-from api.envelope import ok
-from api.schemas.common import int_list, str_list
-from api.schemas.connectors import ConnectorCreate, ConnectorUpdate, ConnectorValidate, SourceFilePublic
-from connectors import build_connector, entry_for
+from ingestflow.api import services, uploads
+from ingestflow.api.deps import ApiUser
+from ingestflow.api.envelope import ok
+from ingestflow.api.schemas.common import int_list, str_list
+from ingestflow.api.schemas.connectors import ConnectorCreate, ConnectorUpdate, ConnectorValidate, SourceFilePublic
+from ingestflow.connectors import build_connector, entry_for
 from ingestflow.catalog import ops, queries
 from ingestflow.errors import IngestError, ValidationFailed
 from ingestflow.records import FileType

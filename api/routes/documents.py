@@ -6,11 +6,11 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from api import documents_service as svc
-from api.deps import CallerDep
-from api.envelope import ok
-from api.schemas.common import parse_id
-from api.schemas.documents import DocumentRename, EnabledUpdate, SegmentCreate, SegmentUpdate
+from ingestflow.api import documents_service as svc
+from ingestflow.api.deps import CallerDep
+from ingestflow.api.envelope import ok
+from ingestflow.api.schemas.common import parse_id
+from ingestflow.api.schemas.documents import DocumentRename, EnabledUpdate, SegmentCreate, SegmentUpdate
 from ingestflow.catalog import kb
 
 router = APIRouter(prefix="/datasets/{dataset_id}/documents", tags=["documents"])

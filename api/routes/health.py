@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter
 from sqlalchemy import text
 
-from api.envelope import ok
+from ingestflow.api.envelope import ok
 from ingestflow.catalog.db import get_engine
 
 router = APIRouter(tags=["health"])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, BackgroundTasks
 
-from api import documents_service, search_service
-from api.deps import CallerDep
-from api.envelope import ok
-from api.schemas.common import parse_id
-from api.schemas.search import HitTestRequest, SearchRequest, VectorDbSearchRequest
+from ingestflow.api import documents_service, search_service
+from ingestflow.api.deps import CallerDep
+from ingestflow.api.envelope import ok
+from ingestflow.api.schemas.common import parse_id
+from ingestflow.api.schemas.search import HitTestRequest, SearchRequest, VectorDbSearchRequest
 from ingestflow.catalog import kb, ops
 from ingestflow.errors import ValidationFailed
 

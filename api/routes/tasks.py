@@ -6,12 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api import services
-from api.deps import ApiUser
-from api.envelope import ok
-from api.schemas.common import int_list, parse_id
-from api.schemas.tasks import LoadRunPublic, TaskCreate, TaskDelete, TaskRef, TaskRetry, TaskUpdate
-from ingestflow import prefect_ops
+from ingestflow.api import services
+from ingestflow.api.deps import ApiUser
+from ingestflow.api.envelope import ok
+from ingestflow.api.schemas.common import int_list, parse_id
+from ingestflow.api.schemas.tasks import LoadRunPublic, TaskCreate, TaskDelete, TaskRef, TaskRetry, TaskUpdate
+from ingestflow.orchestration import deployments as prefect_ops
 from ingestflow.catalog import ops, queries
 from ingestflow.errors import Conflict, ValidationFailed
 from ingestflow.records import FileStatus, LoadIntervalType, TaskStatus

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from api import services
-from api.envelope import ok
-from api.schemas.common import parse_id
-from api.schemas.volumes import VolumeCreate, VolumeDelete, VolumePublic
+from ingestflow.api import services
+from ingestflow.api.envelope import ok
+from ingestflow.api.schemas.common import parse_id
+from ingestflow.api.schemas.volumes import VolumeCreate, VolumeDelete, VolumePublic
 from ingestflow.catalog import ops, queries
 from ingestflow.errors import Conflict, IngestError, ValidationFailed
 from ingestflow.settings import get_settings
@@ -25,7 +25,7 @@ def embedding_dimension(model: str) -> int:
     """The model's vector size: known models without loading them, others by loading."""
     if model.lower() in KNOWN_DIMENSIONS:
         return KNOWN_DIMENSIONS[model.lower()]
-    from indexers.embedding import load_embedder
+    from ingestflow.indexers.embedding import load_embedder
 
     try:
         return load_embedder(model, get_settings().embedding_threads).dimension

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from api.schemas.common import IdStr
+from ingestflow.api.schemas.common import IdStr
 
 Strategy = Literal["semantic", "full_text", "hybrid"]
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from api.schemas.common import IdStr
+from ingestflow.api.schemas.common import IdStr
 from ingestflow.records import LoadIntervalType
 
 
@@ -45,7 +45,7 @@ class TaskCreate(BaseModel):
     @classmethod
     def _valid_process_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
         """Seed 003's processing rules are checked up front (bad chunk size, overlap, regex …)."""
-        from indexers.chunking import ChunkRules
+        from ingestflow.indexers.chunking import ChunkRules
         from ingestflow.errors import ValidationFailed
         from ingestflow.settings import get_settings
 

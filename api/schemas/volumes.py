@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from api.schemas.common import IdStr
+from ingestflow.api.schemas.common import IdStr
 
 
 class VolumeCreate(BaseModel):

@@ -1,0 +1,3 @@
+from ingestflow.cli.main import main
+
+main()

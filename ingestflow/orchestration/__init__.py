@@ -1,0 +1,1 @@
+"""Orchestration: Prefect deployments of load tasks and the local stack (``ingestflow up``)."""

@@ -1,0 +1,234 @@
+"""The API's side of Prefect: one deployment per load task, its schedule, runs, pause/resume.
+
+The web process never imports ``ingestflow.flows`` nor runs flow code: it only talks to the
+Prefect API (``PREFECT_API_URL``; unset means Prefect's ephemeral in-process server, fine for
+tests). Workers of the ``ingestflow`` process pool run the importable entry point
+``ingestflow.flows.load:load_task``: a worker host needs the installed package, no checkout.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from typing import Any
+from uuid import UUID
+
+from ingestflow.errors import IngestError, ProviderUnavailable
+from ingestflow.records import LoadIntervalType
+
+WORK_POOL = "ingestflow"
+FLOW_NAME = "ingestflow-load"
+ENTRYPOINT = "ingestflow.flows.load:load_task"  # a module path, imported on the worker: no checkout needed
+
+FIXED_MINUTES = {LoadIntervalType.MIN_5: 5, LoadIntervalType.MIN_10: 10, LoadIntervalType.MIN_30: 30,
+                 LoadIntervalType.HOUR_2: 120, LoadIntervalType.HOUR_4: 240, LoadIntervalType.HOUR_6: 360,
+                 LoadIntervalType.HOUR_12: 720}
+MANUAL_RUN_TAG = "ingestflow:on-demand"  # runs started by the API (run-once, /task/run, retry): never collapsed
+ACTIVE_STATES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
+
+_pool_ready: set[str] = set()
+
+
+def _client():  # noqa: ANN202
+    from prefect.client.orchestration import get_client
+
+    return get_client(sync_client=True)
+
+
+def _wrap(what: str, exc: Exception) -> IngestError:
+    if isinstance(exc, IngestError):
+        return exc
+    return ProviderUnavailable(f"Prefect {what} failed: {type(exc).__name__}: {str(exc)[:200]}")
+
+
+def load_mode(source_config: dict[str, Any]) -> tuple[int, int]:
+    """(load_interval_type, interval multiplier ≥ 1) of a task's source_config."""
+    mode = ((source_config or {}).get("common_file_task_config") or {}).get("load_mode_config") or {}
+    return int(mode.get("load_interval_type") or 0), max(int(mode.get("interval") or 0), 1)
+
+
+def is_run_once(source_config: dict[str, Any]) -> bool:
+    return load_mode(source_config)[0] in (LoadIntervalType.UNKNOWN, LoadIntervalType.ONCE)
+
+
+def schedule_for(source_config: dict[str, Any]):  # noqa: ANN201
+    """The Prefect schedule of a task's load mode, or None for a run-once task."""
+    from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
+
+    kind, n = load_mode(source_config)
+    tz = os.environ.get("INGESTFLOW_TIMEZONE", "UTC")
+    if kind == LoadIntervalType.DAILY:
+        if n == 1:
+            hour = int(os.environ.get("INGESTFLOW_DAILY_HOUR", "2"))
+            return CronSchedule(cron=f"0 {hour} * * *", timezone=tz)
+        return IntervalSchedule(interval=timedelta(days=n), timezone=tz)
+    if kind == LoadIntervalType.HOURLY:
+        return IntervalSchedule(interval=timedelta(hours=n), timezone=tz)
+    if kind == LoadIntervalType.MINUTE:
+        return IntervalSchedule(interval=timedelta(minutes=n), timezone=tz)
+    if kind in FIXED_MINUTES:
+        return IntervalSchedule(interval=timedelta(minutes=FIXED_MINUTES[LoadIntervalType(kind)] * n), timezone=tz)
+    return None
+
+
+def _schedules(source_config: dict[str, Any]) -> list[Any]:
+    from prefect.client.schemas.actions import DeploymentScheduleCreate
+
+    schedule = schedule_for(source_config)
+    return [DeploymentScheduleCreate(schedule=schedule, active=True)] if schedule is not None else []
+
+
+def ensure_work_pool(name: str = WORK_POOL, type: str = "process") -> None:  # noqa: A002
+    """Create the work pool when it does not exist (once per process)."""
+    if name in _pool_ready:
+        return
+    from prefect.client.schemas.actions import WorkPoolCreate
+    from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
+
+    try:
+        with _client() as client:
+            try:
+                client.read_work_pool(name)
+            except ObjectNotFound:
+                try:
+                    client.create_work_pool(WorkPoolCreate(name=name, type=type))
+                except ObjectAlreadyExists:
+                    pass
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("work pool setup", exc) from None
+    _pool_ready.add(name)
+
+
+def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> str:
+    """Create the task's deployment (schedule from its load mode); returns the deployment id."""
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
+
+    from ingestflow.catalog.ops import slug
+
+    ensure_work_pool()
+    try:
+        with _client() as client:
+            flow_id = client.create_flow_from_name(FLOW_NAME)
+            deployment_id = client.create_deployment(
+                flow_id=flow_id, name=f"task-{task.id}", entrypoint=ENTRYPOINT,
+                work_pool_name=WORK_POOL, parameters={"task_id": str(task.id)},
+                tags=[f"task:{task.id}", f"connector:{connector_kind}", f"volume:{slug(volume_name)}"],
+                schedules=_schedules(task.source_config), concurrency_limit=1,
+                # a run due while one is in flight waits for the slot (it is not dropped: a retry
+                # or an edit made mid-run must still be picked up); flows/run_guard.py then skips
+                # it as "collapsed" if a run that started after it was due already completed
+                concurrency_options=ConcurrencyOptions(collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
+                description=f"ingestflow load task {task.id}",
+            )
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("deployment creation", exc) from None
+    return str(deployment_id)
+
+
+def replace_schedules(deployment_id: str, source_config: dict[str, Any], *, active: bool = True) -> None:
+    """Swap a deployment's schedules for the ones of a new load mode."""
+    try:
+        with _client() as client:
+            for sched in client.read_deployment_schedules(UUID(deployment_id)):
+                client.delete_deployment_schedule(UUID(deployment_id), sched.id)
+            schedules = _schedules(source_config)
+            for sched in schedules:
+                sched.active = active
+            if schedules:
+                client.create_deployment_schedules(UUID(deployment_id), schedules)
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("schedule update", exc) from None
+
+
+def run_deployment(deployment_id: str, parameters: dict[str, Any] | None = None) -> str:
+    """Create a flow run of the deployment now; returns the flow run id."""
+    try:
+        with _client() as client:
+            run = client.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters or None,
+                                                         tags=[MANUAL_RUN_TAG])
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("flow run creation", exc) from None
+    return str(run.id)
+
+
+def _runs(client: Any, deployment_id: str, states: tuple[str, ...]) -> list[Any]:
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    return client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[UUID(deployment_id)])),
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
+            type=FlowRunFilterStateType(any_=[StateType(s) for s in states]))),
+        limit=200,
+    )
+
+
+def has_running_flow(deployment_id: str) -> bool:
+    """True when a flow run of the deployment is pending or running."""
+    try:
+        with _client() as client:
+            return bool(_runs(client, deployment_id, ("PENDING", "RUNNING")))
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("flow run lookup", exc) from None
+
+
+def cancel_runs(deployment_id: str, states: tuple[str, ...] = ("SCHEDULED",)) -> int:
+    """Cancel the deployment's flow runs in these states; returns how many."""
+    from prefect.states import Cancelled, Cancelling
+
+    try:
+        with _client() as client:
+            runs = _runs(client, deployment_id, states)
+            for run in runs:
+                state = Cancelling() if run.state_type and run.state_type.value in ("RUNNING", "PENDING") else Cancelled()
+                client.set_flow_run_state(run.id, state, force=True)
+            return len(runs)
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("flow run cancel", exc) from None
+
+
+def pause(deployment_id: str) -> None:
+    try:
+        with _client() as client:
+            client.pause_deployment(UUID(deployment_id))
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("deployment pause", exc) from None
+
+
+def resume(deployment_id: str) -> None:
+    try:
+        with _client() as client:
+            client.resume_deployment(UUID(deployment_id))
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("deployment resume", exc) from None
+
+
+def delete(deployment_id: str) -> None:
+    """Delete the deployment (cancelling its runs first); a deployment already gone is fine."""
+    from prefect.exceptions import ObjectNotFound
+
+    try:
+        cancel_runs(deployment_id, ACTIVE_STATES[:3])
+        with _client() as client:
+            client.delete_deployment(UUID(deployment_id))
+    except ObjectNotFound:
+        return
+    except Exception as exc:  # noqa: BLE001
+        raise _wrap("deployment delete", exc) from None
+
+
+def read(deployment_id: str) -> Any:
+    """The deployment (tests and diagnostics)."""
+    with _client() as client:
+        return client.read_deployment(UUID(deployment_id))
+
+
+def flow_runs(deployment_id: str, states: tuple[str, ...] = ACTIVE_STATES + ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")) -> list[Any]:
+    with _client() as client:
+        return _runs(client, deployment_id, states)

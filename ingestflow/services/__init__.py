@@ -1,0 +1,1 @@
+"""Application services shared by the API and the CLI (above flows and orchestration)."""

@@ -1,0 +1,116 @@
+"""Connectors: CRUD, masking of secrets, validation, files/list, summary, auth."""
+
+from __future__ import annotations
+
+from tests.integration.api.conftest import KEY, SECRET, ok_data
+
+S3 = {"endpoint": "127.0.0.1:9", "access_key_id": "AKIA-test", "access_key_secret": SECRET,
+      "bucket_name": "my-bucket", "region": "us-east-1", "path_style": True}
+OSS = {"endpoint": "127.0.0.1:9", "access_key_id": "ak", "access_key_secret": SECRET, "bucket_name": "moc-test-data"}
+
+
+def test_health_and_docs_need_no_key(client) -> None:
+    from fastapi.testclient import TestClient
+
+    bare = TestClient(client.app)
+    assert bare.get("/health").json()["code"] == "OK"
+    assert bare.get("/openapi.json").status_code == 200
+    assert bare.get("/docs").status_code == 200
+
+
+def test_missing_or_wrong_key_is_401_and_both_spellings_work(client) -> None:
+    from fastapi.testclient import TestClient
+
+    bare = TestClient(client.app)
+    for headers in ({}, {"moi-key": "wrong"}, {"moi-key": ""}):
+        r = bare.get("/connectors/list", headers=headers)
+        assert r.status_code == 401 and r.json()["code"] == "ErrAuth"
+    assert bare.get("/connectors/list", headers={"moi-key": KEY}).status_code == 200
+    assert bare.get("/connectors/list", headers={"Moi-Key": KEY}).status_code == 200
+
+
+def test_unknown_route_is_a_404_envelope(client) -> None:
+    r = client.get("/no/such/route")
+    assert r.status_code == 404 and r.json()["code"] == "ErrNotFound"
+
+
+def test_create_list_update_delete_with_secrets_masked(client) -> None:
+    bodies = []
+    r = client.post("/connectors", json={"name": "s3-secret", "source_type": 5, "s3": S3})
+    bodies.append(r.text)
+    cid = ok_data(r)["id"]
+    assert isinstance(cid, int) and cid > 100000
+    r = client.post("/connectors", json={"name": "oss-secret", "source_type": 4, "oss": OSS, "usage_type": [1]})
+    bodies.append(r.text)
+    oss_id = ok_data(r)["id"]
+
+    r = client.get("/connectors/list", params={"keyword": "secret", "page": 1, "page_size": 10, "is_desc": False,
+                                               "order_by": ""})
+    bodies.append(r.text)
+    data = ok_data(r)
+    assert data["total"] == 2
+    s3 = next(c for c in data["connectors"] if c["id"] == cid)
+    for key in ("id", "source_type", "name", "status", "created_at", "updated_at", "username", "related_task_ids",
+                "usage_type", "s3"):
+        assert key in s3
+    assert s3["s3"]["access_key_secret"] == "******" and s3["s3"]["bucket_name"] == "my-bucket"
+
+    r = client.get("/connectors/list", params={"source_type_list": "4,5", "usage_type": "1"})
+    assert [c["id"] for c in ok_data(r)["connectors"]] == [oss_id]
+    r = client.get("/connectors/list", params={"keyword": "secret", "order_by": "name", "is_desc": True})
+    assert [c["name"] for c in ok_data(r)["connectors"]] == ["s3-secret", "oss-secret"]
+
+    # a masked secret sent back keeps the stored one; other fields change
+    r = client.put(f"/connectors/{cid}", json={"name": "s3-renamed", "s3": {**S3, "access_key_secret": "******",
+                                                                             "bucket_name": "other"}})
+    ok_data(r)
+    from ingestflow.catalog import ops
+
+    stored = ops.get_connector(cid)
+    assert stored.name == "s3-renamed" and stored.config["bucket_name"] == "other"
+    assert stored.config["access_key_secret"] == SECRET
+
+    r = client.post("/connectors/validate", json={"connector_id": cid})
+    bodies.append(r.text)
+    assert ok_data(r)["valid"] is False and ok_data(r)["reason"]
+    r = client.post("/connectors/validate", json={"source_type": 4, "oss": OSS})
+    bodies.append(r.text)
+    assert ok_data(r)["valid"] is False
+    bodies.append(client.get("/connectors/summary").text)
+    assert all(SECRET not in body for body in bodies)
+
+    ok_data(client.delete(f"/connectors/{cid}"))
+    ok_data(client.delete(f"/connectors/{oss_id}"))
+    assert client.delete(f"/connectors/{cid}").status_code == 404
+
+
+def test_validate_and_list_files_of_a_local_source(client, local_connector, source_dir) -> None:
+    assert ok_data(client.post("/connectors/validate", json={"connector_id": local_connector})) == {"valid": True}
+    r = client.post("/connectors/validate", json={"source_type": 6, "local": {"root": str(source_dir / "nope")}})
+    assert ok_data(r)["valid"] is False
+    files = ok_data(client.get("/connectors/files/list", params={"connector_id": local_connector}))["files"]
+    uris = {f["uri"] for f in files}
+    assert {"a.txt", "b.md", "sub/红楼梦.txt"} <= uris
+    assert all(set(f) == {"uri", "filename", "size", "type"} for f in files)
+    md = ok_data(client.get("/connectors/files/list", params={"connector_id": local_connector, "file_types": 6}))
+    assert [f["uri"] for f in md["files"]] == ["b.md"]
+    r = client.get("/connectors/files/list", params={"connector_id": local_connector, "file_types": 24})
+    assert r.status_code == 400
+
+
+def test_summary_counts(client, local_connector) -> None:
+    data = ok_data(client.get("/connectors/summary"))
+    assert data["total"] >= 1 and data["by_source_type"].get("6", 0) >= 1
+    assert "tasks" in data and "by_status" in data
+
+
+def test_connector_in_use_cannot_be_deleted(client, local_connector, volume) -> None:
+    body = {"source_connector_id": local_connector, "volume_id": volume["id"], "config_type": 1,
+            "source_config": {"common_file_task_config": {"load_mode_config": {"load_interval_type": 1},
+                                                          "uris": ["a.txt"]}}}
+    task_id = ok_data(client.post("/task", json=body))["task_id"]
+    r = client.delete(f"/connectors/{local_connector}")
+    assert r.status_code == 409 and r.json()["code"] == "ErrConflict"
+    listed = ok_data(client.get("/connectors/list", params={"keyword": "local-src"}))["connectors"][0]
+    assert task_id in listed["related_task_ids"]
+    ok_data(client.post("/task/delete", json={"task_id": task_id}))

@@ -1,0 +1,154 @@
+"""Load tasks: create/list/get/update/pause/resume/retry/delete, and their Prefect deployments."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+
+from tests.integration.api.conftest import ok_data
+
+
+def _body(connector_id: int, volume_id: str, interval_type: int, uris: list[str], interval: int | None = None) -> dict:
+    mode = {"load_interval_type": interval_type}
+    if interval is not None:
+        mode["interval"] = interval
+    return {"source_connector_id": connector_id, "volume_id": volume_id, "config_type": 1,
+            "source_config": {"common_file_task_config": {"load_mode_config": mode, "uris": uris}}}
+
+
+def _deployment(task_id: str):  # noqa: ANN202
+    from ingestflow.orchestration import deployments as prefect_ops
+    from ingestflow.catalog import ops
+
+    return prefect_ops.read(ops.get_task(task_id).deployment_id)
+
+
+def test_minute_task_gets_an_interval_deployment_that_pauses_and_resumes(client, local_connector, volume) -> None:
+    task_id = ok_data(client.post("/task", json=_body(local_connector, volume["id"], 3, ["a.txt"])))["task_id"]
+    assert isinstance(task_id, str) and len(task_id) == 19 and task_id.isdigit()
+    dep = _deployment(task_id)
+    assert dep.name == f"task-{task_id}" and dep.entrypoint == "ingestflow.flows.load:load_task"
+    assert dep.work_pool_name == "ingestflow" and dep.parameters == {"task_id": task_id}
+    assert [s.schedule.interval for s in dep.schedules] == [timedelta(seconds=60)]
+    limit = dep.global_concurrency_limit
+    assert dep.concurrency_limit == 1 or (limit is not None and limit.limit == 1)
+    assert {f"task:{task_id}", "connector:local", "volume:api-vol"} <= set(dep.tags)
+    assert not dep.paused
+
+    data = ok_data(client.post("/task/pause", json={"task_id": task_id}))
+    assert data["status"] == 3
+    assert _deployment(task_id).paused
+    assert ok_data(client.get("/task/get", params={"task_id": task_id}))["task"]["status"] == 3
+    ok_data(client.post("/task/resume", json={"task_id": task_id}))
+    assert not _deployment(task_id).paused
+    assert ok_data(client.get("/task/get", params={"task_id": task_id}))["task"]["status"] == 1
+
+    # update → the schedule follows (2 hours, fixed type 8)
+    ok_data(client.post("/task/update", json={"task_id": task_id, "load_mode_config": {"load_interval_type": 8},
+                                              "uris": ["a.txt", "b.md"]}))
+    dep = _deployment(task_id)
+    assert [s.schedule.interval for s in dep.schedules] == [timedelta(hours=2)]
+    task = ok_data(client.get("/task/get", params={"task_id": task_id}))["task"]
+    assert task["source_config"]["common_file_task_config"] == {
+        "load_mode_config": {"load_interval_type": 8, "interval": 0}, "uris": ["a.txt", "b.md"]}
+
+    ok_data(client.post("/task/delete", json={"task_id": task_id}))
+    from prefect.exceptions import ObjectNotFound
+
+    from ingestflow.orchestration import deployments as prefect_ops
+
+    with pytest.raises(ObjectNotFound):
+        prefect_ops.read(str(dep.id))
+    assert client.get("/task/get", params={"task_id": task_id}).status_code == 404
+
+
+@pytest.mark.parametrize(("interval_type", "interval", "expected"), [
+    (1, 2, timedelta(days=2)), (2, 3, timedelta(hours=3)), (3, 0, timedelta(minutes=1)),
+    (5, 0, timedelta(minutes=5)), (6, 1, timedelta(minutes=10)), (7, 0, timedelta(minutes=30)),
+    (9, 0, timedelta(hours=4)), (10, 0, timedelta(hours=6)), (11, 0, timedelta(hours=12)),
+])
+def test_schedule_mapping(interval_type: int, interval: int, expected: timedelta) -> None:
+    from ingestflow.orchestration import deployments as prefect_ops
+
+    config = {"common_file_task_config": {"load_mode_config": {"load_interval_type": interval_type,
+                                                               "interval": interval}}}
+    assert prefect_ops.schedule_for(config).interval == expected
+
+
+def test_daily_is_a_cron_and_once_has_no_schedule() -> None:
+    from ingestflow.orchestration import deployments as prefect_ops
+
+    daily = prefect_ops.schedule_for({"common_file_task_config": {"load_mode_config": {"load_interval_type": 1}}})
+    assert daily.cron == "0 2 * * *"
+    assert prefect_ops.schedule_for({"common_file_task_config": {"load_mode_config": {"load_interval_type": 4}}}) is None
+
+
+def test_once_task_runs_at_once_and_lists_with_seed_fields(client, local_connector, volume) -> None:
+    task_id = ok_data(client.post("/task", json=_body(local_connector, volume["id"], 4, ["a.txt"])))["task_id"]
+    from ingestflow.orchestration import deployments as prefect_ops
+    from ingestflow.catalog import ops
+
+    dep_id = ops.get_task(task_id).deployment_id
+    assert _deployment(task_id).schedules == []
+    assert len(prefect_ops.flow_runs(dep_id)) == 1
+
+    data = ok_data(client.get("/task/list", params={"load_interval_types": "4", "order_by": "created_at",
+                                                    "is_desc": True, "page": 1, "page_size": 10}))
+    assert data["total"] >= 1
+    task = next(t for t in data["tasks"] if t["id"] == task_id)
+    assert set(task) == {"id", "source_connector_id", "source_connector_type", "volume_id", "volume_name", "name",
+                         "status", "creator", "source_config", "start_at", "end_at", "created_at", "updated_at"}
+    assert task["source_connector_type"] == 6 and task["volume_name"] == "api-vol"
+    assert task["source_config"]["common_file_task_config"]["load_mode_config"] == {"load_interval_type": 4,
+                                                                                     "interval": 0}
+    assert all(t["source_config"]["common_file_task_config"]["load_mode_config"]["load_interval_type"] == 4
+               for t in data["tasks"])
+    listed = ok_data(client.get("/task/list", params=[("load_interval_types", "1"), ("load_interval_types", "2")]))
+    assert task_id not in {t["id"] for t in listed["tasks"]}
+    assert client.get("/task/list", params={"load_interval_types": "12"}).status_code == 400
+
+    # pausing cancels the scheduled run (nothing in flight: straight to paused)
+    assert ok_data(client.post("/task/pause", json={"task_id": task_id}))["status"] == 3
+    assert [r.state_type.value for r in prefect_ops.flow_runs(dep_id)] == ["CANCELLED"]
+    ok_data(client.post("/task/resume", json={"task_id": task_id}))  # once-task: runs again
+    assert sorted(r.state_type.value for r in prefect_ops.flow_runs(dep_id)) == ["CANCELLED", "SCHEDULED"]
+    ok_data(client.post("/task/delete/", json={"task_id": int(task_id)}))
+
+
+def test_retry_and_files(client, local_connector, volume) -> None:
+    from ingestflow.connectors import build_connector
+    from ingestflow.orchestration import deployments as prefect_ops
+    from ingestflow.catalog import ops
+
+    task_id = ok_data(client.post("/task", json=_body(local_connector, volume["id"], 2, [])))["task_id"]
+    task = ops.get_task(task_id)
+    source = build_connector(6, ops.get_connector(local_connector).config)
+    ids = {item.uri: ops.sync_listing(task, item, "")[0] for item in source.list()}  # what the flow's listing does
+    ops.mark_file(ids["a.txt"], status=4, reason="parse failed: broken")
+    ops.mark_file(ids["b.md"], status=5, segment_count=3)
+
+    data = ok_data(client.get(f"/task/files?task_id={{task_id}}", params={"task_id": int(task_id)}))
+    assert (data["total"], data["total_success"], data["total_failed"]) == (3, 1, 1)
+    row = next(f for f in data["files"] if f["id"] == ids["a.txt"])
+    assert row["status"] == 4 and row["reason"] == "parse failed: broken" and row["type"] == 1
+    assert row["path"] == "/api-vol/a.txt" and row["user"] == "admin"
+    for key in ("id", "name", "type", "status", "size", "update_time", "other_metadata", "reason", "user",
+                "start_time", "end_time", "path"):
+        assert key in row
+    failed = ok_data(client.get("/task/files", params={"task_id": task_id, "status": 4, "page": 1, "page_size": 1}))
+    assert failed["total"] == 1 and [f["id"] for f in failed["files"]] == [ids["a.txt"]]
+
+    r = client.post("/task/retry", json={"task_id": task_id, "ids": [ids["b.md"]]})
+    assert r.status_code == 400
+    r = client.post("/task/retry", json={"task_id": task_id, "ids": ["1234567890123456789"]})
+    assert r.status_code == 404
+    data = ok_data(client.post("/task/retry", json={"task_id": task_id, "ids": [ids["a.txt"]]}))
+    assert data["file_ids"] == [ids["a.txt"]]
+    runs = prefect_ops.flow_runs(ops.get_task(task_id).deployment_id)
+    assert any(r.parameters == {"task_id": task_id, "file_ids": [ids["a.txt"]]} for r in runs)
+    assert ops.get_file(ids["a.txt"]).status == 6
+    runs = ok_data(client.get("/task/runs", params={"task_id": task_id}))
+    assert runs["runs"] == [] and runs["total"] == 0
+    ok_data(client.post("/task/delete", params={"keep_chunks": True}, json={"task_id": task_id}))
+    assert ops.task_files(task_id) == []

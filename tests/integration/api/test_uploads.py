@@ -1,0 +1,87 @@
+"""POST /connectors/upload: both seed forms, size limit, unsafe names; nothing partial on error."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from tests.integration.api.conftest import ok_data
+
+
+def _stored_files() -> set[str]:
+    from ingestflow.settings import get_settings
+
+    root = get_settings().uploads_dir
+    return {str(p.relative_to(root)) for p in root.rglob("*") if p.is_file()} if root.exists() else set()
+
+
+def test_data_form_stores_files(client) -> None:
+    data = ok_data(client.post("/connectors/upload", files={"data": ("example.txt", b"hello upload", "text/plain")}))
+    [stored] = data["files"]
+    assert stored["filename"] == "example.txt" and stored["size"] == 12 and stored["type"] == 1
+    assert stored["uri"] in _stored_files()
+    files = ok_data(client.get("/connectors/files/list", params={"connector_id": data["connector_id"]}))["files"]
+    assert stored["uri"] in {f["uri"] for f in files}
+
+
+def test_volume_form_creates_a_run_once_task(client, volume) -> None:
+    from ingestflow.orchestration import deployments as prefect_ops
+    from ingestflow.catalog import ops
+
+    meta = json.dumps([{"file_name": "红楼梦 (通行本).txt", "file_size": 9, "mime_type": "text/plain"}])
+    r = client.post("/connectors/upload", headers={"Moi-Key": "ingestflow-dev-key"},
+                    files={"file": ("红楼梦 (通行本).txt", "中文字".encode(), "text/plain")},
+                    data={"VolumeID": volume["id"], "meta": meta})
+    data = ok_data(r)
+    assert data["success"] is True and data["message"]
+    assert [(x["success"], x["file_id"]) for x in data["results"]] == [(True, data["file_id"])]
+    task = ops.get_task(data["task_id"])
+    assert task.volume_id == volume["id"]
+    assert len(prefect_ops.flow_runs(task.deployment_id)) == 1
+    files = ok_data(client.get("/task/files", params={"task_id": data["task_id"]}))
+    assert files["files"][0]["id"] == data["file_id"] and files["files"][0]["name"] == "红楼梦 (通行本).txt"
+    assert files["files"][0]["path"].startswith("/api-vol/")
+    ok_data(client.post("/task/delete", json={"task_id": data["task_id"]}))
+
+
+@pytest.mark.parametrize("name", ["../escape.txt", "..", "a/../../b.txt", "bad\x00name.txt", "   "])
+def test_unsafe_names_are_rejected_and_nothing_stored(client, volume, counts, name) -> None:
+    before, stored = counts(), _stored_files()
+    meta = json.dumps([{"file_name": name, "file_size": 3}])
+    r = client.post("/connectors/upload", files={"file": ("x.txt", b"abc", "text/plain")},
+                    data={"VolumeID": volume["id"], "meta": meta})
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "ErrValidation"
+    assert counts() == before and _stored_files() == stored
+
+
+def test_directory_parts_are_stripped(client) -> None:
+    data = ok_data(client.post("/connectors/upload", files={"data": ("dir/sub/plain.md", b"# x", "text/markdown")}))
+    assert data["files"][0]["filename"] == "plain.md"
+
+
+def test_oversized_upload_is_413_and_nothing_stored(client, volume, counts, monkeypatch) -> None:
+    monkeypatch.setenv("INGESTFLOW_MAX_UPLOAD_MB", "0.001")  # ~1 KB
+    before, stored = counts(), _stored_files()
+    big = b"x" * 4096
+    r = client.post("/connectors/upload", files={"file": ("big.txt", big, "text/plain")},
+                    data={"VolumeID": volume["id"], "meta": json.dumps([{"file_name": "big.txt", "file_size": 10}])})
+    assert r.status_code == 413 and r.json()["code"] == "ErrPayloadTooLarge"
+    r = client.post("/connectors/upload", files={"data": ("big.txt", big, "text/plain")})
+    assert r.status_code == 413
+    assert counts() == before and _stored_files() == stored
+
+
+def test_bad_upload_requests(client, volume, counts) -> None:
+    before, stored = counts(), _stored_files()
+    r = client.post("/connectors/upload", files={"file": ("x.txt", b"abc")}, data={"VolumeID": "1234567890123456789"})
+    assert r.status_code == 404
+    r = client.post("/connectors/upload", files={"file": ("x.txt", b"abc")})
+    assert r.status_code == 400 and "VolumeID" in r.json()["msg"]
+    r = client.post("/connectors/upload", files={"file": ("x.txt", b"abc")}, data={"VolumeID": volume["id"],
+                                                                                  "meta": "{not json"})
+    assert r.status_code == 400 and "meta" in r.json()["msg"]
+    r = client.post("/connectors/upload", data={"VolumeID": volume["id"]})
+    assert r.status_code == 400
+    assert counts() == before and _stored_files() == stored

@@ -1,0 +1,143 @@
+"""Crash safety (issue 7): SIGKILL a load mid-way, run it again, compare with a clean run.
+
+The load runs in child processes (``python -c`` running the flow against the session's Prefect
+server); Milvus Lite is served over gRPC by ``ingestflow.orchestration.stack milvus`` so the children and
+this process can share it, and the catalog is the session's SQLite file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from ingestflow.catalog import ops, queries
+from ingestflow.services.local import ensure_local_task
+from ingestflow.records import FileStatus
+from ingestflow.settings import get_settings
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parents[1]
+N_FILES = 40
+
+
+def _port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def milvus_server(tmp_path_factory):
+    port = _port()
+    db = tmp_path_factory.mktemp("crash-milvus") / "milvus.db"
+    proc = subprocess.Popen([sys.executable, "-m", "ingestflow.orchestration.stack", "milvus", str(db), f"127.0.0.1:{port}"],
+                            cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    import socket
+
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        with socket.socket() as sock:
+            if sock.connect_ex(("127.0.0.1", port)) == 0:
+                break
+        assert proc.poll() is None, "milvus lite server exited"
+        time.sleep(0.3)
+    yield f"http://127.0.0.1:{port}"
+    os.killpg(proc.pid, signal.SIGTERM)
+    proc.wait(timeout=30)
+
+
+def _env(milvus_uri: str) -> dict[str, str]:
+    from prefect.settings import PREFECT_API_URL
+
+    settings = get_settings()
+    return {**os.environ, "INGESTFLOW_DATA_DIR": str(settings.resolved_data_dir), "INGESTFLOW_MILVUS_URI": milvus_uri,
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT),
+            # small steps, so the kill lands mid-load (at the defaults 40 small files finish in one batch)
+            "INGESTFLOW_EMBEDDING_BATCH_SIZE": "8", "INGESTFLOW_PARSE_GROUP_FILES": "2"}
+
+
+def _start_load(task_id: str, env: dict[str, str]) -> subprocess.Popen:
+    code = "import sys; from ingestflow.flows.load import load_task; print(load_task(sys.argv[1]))"
+    return subprocess.Popen([sys.executable, "-c", code, task_id], cwd=ROOT, env=env, start_new_session=True,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+
+
+def _chunks(milvus_uri: str, task_id: str) -> list[dict]:
+    from pymilvus import MilvusClient
+
+    volume = ops.get_volume(ops.get_task(task_id).volume_id)
+    client = MilvusClient(uri=milvus_uri)
+    try:
+        return client.query(volume.collection, filter='id != ""', output_fields=["id", "uri", "content_hash"],
+                            limit=16384)
+    finally:
+        client.close()
+
+
+def _corpus(root: Path) -> Path:
+    root.mkdir(parents=True)
+    for i in range(N_FILES):
+        lines = [f"第{i}号文件第{j}段：仓库{i}的货物{j}在周{j % 7}发往城市{(i * j) % 13}，编号 C{i:02d}-{j:02d}。" * 3
+                 for j in range(6)]
+        (root / f"doc{i:02d}.md").write_text(f"# 文件 {i}\n\n" + "\n\n".join(lines) + "\n", encoding="utf-8")
+    return root
+
+
+def test_sigkill_mid_load_then_rerun_equals_a_clean_run(prefect_server, milvus_server, tmp_path) -> None:
+    corpus = _corpus(tmp_path / "corpus")
+    task_id = ensure_local_task(corpus, "crash")
+    env = _env(milvus_server)
+
+    child = _start_load(task_id, env)
+    deadline = time.monotonic() + 400
+    while True:
+        assert child.poll() is None, f"the load ended before it could be killed:\n{child.stdout.read()}"
+        assert time.monotonic() < deadline, "the load made no progress"
+        files = ops.task_files(task_id)
+        done = [f for f in files if f.status == FileStatus.SUCCESS]
+        if len(done) >= 8:
+            break
+        time.sleep(0.05)
+    os.killpg(child.pid, signal.SIGKILL)
+    child.wait(timeout=30)
+    killed_at = time.time()
+
+    at_kill = {f.uri: f for f in ops.task_files(task_id)}
+    completed = {u: f.completed_at for u, f in at_kill.items() if f.status == FileStatus.SUCCESS}
+    unfinished = [u for u, f in at_kill.items() if f.status != FileStatus.SUCCESS]
+    assert 8 <= len(completed) < N_FILES and unfinished
+    assert queries.task_runs(task_id)[0].status == "running"  # the dead run never finished
+
+    rerun = _start_load(task_id, env)
+    out, _ = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, out
+    after = {f.uri: f for f in ops.task_files(task_id)}
+    assert all(f.status == FileStatus.SUCCESS for f in after.values()), [(u, f.reason) for u, f in after.items()]
+    assert {u: after[u].completed_at for u in completed} == completed  # not redone
+    assert all(after[u].processing_started_at > killed_at for u in unfinished)  # redone
+    runs = queries.task_runs(task_id)
+    assert [r.status for r in runs[:2]] == ["completed", "crashed"]
+    assert runs[0].files_succeeded == len(unfinished) and runs[0].files_skipped == len(completed)
+
+    clean_task = ensure_local_task(corpus, "crash-clean")
+    clean = _start_load(clean_task, env)
+    out, _ = clean.communicate(timeout=600)
+    assert clean.returncode == 0, out
+
+    resumed, reference = _chunks(milvus_server, task_id), _chunks(milvus_server, clean_task)
+    assert len(resumed) == len(reference) > N_FILES
+    assert len({c["id"] for c in resumed}) == len(resumed)  # no duplicate chunk id
+    hashes = Counter((c["uri"], c["content_hash"]) for c in resumed)
+    assert max(hashes.values()) == 1  # no duplicate content in a document
+    assert hashes == Counter((c["uri"], c["content_hash"]) for c in reference)
+    assert sum(f.segment_count for f in after.values()) == len(resumed)

@@ -1,0 +1,169 @@
+"""End to end through the real Prefect flow, Milvus Lite and the catalog."""
+
+from __future__ import annotations
+
+import pytest
+
+from ingestflow.flows.load import group_files, load_task, with_retries
+from ingestflow.indexers.milvus_store import ChunkFilter
+from ingestflow.indexers.search import search
+from ingestflow.catalog import ops
+from ingestflow.catalog.ops import FileRef
+from ingestflow.errors import ParseError, ProviderUnavailable
+from ingestflow.services.local import ensure_local_task
+from ingestflow.records import FileStatus
+from tests.support.corpus import KEYS, make_corpus
+
+pytestmark = pytest.mark.slow
+
+
+def _refs(sizes: list[int]) -> list[FileRef]:
+    return [FileRef(str(i), f"d{i}", f"f{i}", f"f{i}.txt", 1, "v", size) for i, size in enumerate(sizes)]
+
+
+def test_small_files_are_grouped_per_task_run_and_big_ones_run_alone() -> None:
+    groups = group_files(_refs([10] * 20), max_files=8, max_bytes=1000)
+    assert [len(g) for g in groups] == [8, 8, 4]
+    assert [r.id for g in groups for r in g] == [str(i) for i in range(20)]  # order kept, nothing lost
+    big = group_files(_refs([10, 10, 5000, 10, 10]), max_files=8, max_bytes=1000)
+    assert [[r.id for r in g] for g in big] == [["0", "1"], ["2"], ["3", "4"]]
+    ramped = group_files(_refs([10] * 30), max_files=8, max_bytes=1000, ramp=2)
+    assert [len(g) for g in ramped] == [1, 1, 2, 4, 8, 8, 6]  # first chunks reach the embedder early
+
+
+def test_transient_errors_are_retried_and_corrupt_files_are_not() -> None:
+    calls: list[int] = []
+
+    def flaky() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise ProviderUnavailable("source unreachable")
+        return "ok"
+
+    assert with_retries(flaky, retries=2, backoff_s=[0.0]) == "ok" and len(calls) == 3
+    calls.clear()
+    with pytest.raises(ProviderUnavailable):
+        with_retries(flaky, retries=1, backoff_s=[0.0])
+    assert len(calls) == 2
+
+    def corrupt() -> None:
+        calls.append(1)
+        raise ParseError("not a PDF")
+
+    calls.clear()
+    with pytest.raises(ParseError):
+        with_retries(corrupt, retries=5, backoff_s=[0.0])
+    assert len(calls) == 1
+
+
+def _store(task_id: str):
+    from ingestflow.flows.steps import task_context
+
+    return task_context(task_id).store()
+
+
+def _all_chunks(task_id: str) -> list[dict]:
+    store = _store(task_id)
+    return store.client.query(store.collection, filter='id != ""', output_fields=["id", "doc_id", "content_hash"],
+                              limit=16384)
+
+
+@pytest.fixture(scope="module")
+def loaded(prefect_server, tmp_path_factory):
+    corpus = make_corpus(tmp_path_factory.mktemp("flow") / "corpus")
+    task_id = ensure_local_task(corpus, "flow-test")
+    summary = load_task(task_id)
+    return corpus, task_id, summary
+
+
+def test_every_good_file_succeeds_and_bad_ones_fail_alone(loaded) -> None:
+    _, task_id, summary = loaded
+    files = {f.uri: f for f in ops.task_files(task_id)}
+    assert summary["files_succeeded"] == len(KEYS) and summary["files_failed"] == 2
+    for name in KEYS:
+        assert files[name].status == FileStatus.SUCCESS, (name, files[name].reason)
+        assert files[name].segment_count > 0 and files[name].completed_segment_count == files[name].segment_count
+        f = files[name]  # stage timestamps are per file, also inside a group of files parsed by one task run
+        assert f.processing_started_at <= f.parsing_completed_at <= f.splitting_completed_at <= f.completed_at
+    assert files["corrupt.pdf"].status == FileStatus.FAILED and "corrupt.pdf" in files["corrupt.pdf"].reason
+    assert files["song.mp3"].status == FileStatus.FAILED and "unsupported type" in files["song.mp3"].reason
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "semantic", "full_text"])
+def test_each_search_mode_finds_the_planted_document_first(loaded, mode) -> None:
+    _, task_id, _ = loaded
+    volume_id = ops.get_task(task_id).volume_id
+    names = sorted(KEYS)
+    if mode == "semantic":  # natural-language questions; tables and codes are the lexical modes' job
+        names = [n for n in names if n not in ("prices.csv", "sales.xlsx")]
+    misses = []
+    for name in names:
+        hits = search(KEYS[name][1], volume_id, mode=mode, k=3)
+        if not hits or hits[0].document["uri"] != name:
+            misses.append((name, [h.document["uri"] for h in hits]))
+    assert not misses
+
+
+def test_rerun_of_an_unchanged_source_writes_nothing_and_duplicates_nothing(loaded) -> None:
+    _, task_id, _ = loaded
+    before = _all_chunks(task_id)
+    summary = load_task(task_id)
+    after = _all_chunks(task_id)
+    assert summary["chunks_written"] == 0 and summary["unchanged"] == len(KEYS) and summary["files_succeeded"] == 0
+    assert sorted(c["id"] for c in before) == sorted(c["id"] for c in after)
+    hashes = [(c["doc_id"], c["content_hash"]) for c in after]
+    assert len(hashes) == len(set(hashes))
+
+
+def test_an_edited_file_is_reindexed_alone_and_its_old_chunks_go(loaded) -> None:
+    corpus, task_id, _ = loaded
+    (corpus / "说明.txt").write_text("退票说明\n\n动车组列车的儿童票按成人票价的一半收取。\n", encoding="utf-8")
+    summary = load_task(task_id)
+    assert summary["changed"] == 1 and summary["files_succeeded"] == 1
+    volume_id = ops.get_task(task_id).volume_id
+    assert search("儿童票价", volume_id, mode="full_text", k=1)[0].document["uri"] == "说明.txt"
+    texts = [h.content for h in search("退票手续费", volume_id, mode="full_text", k=20) if h.document["uri"] == "说明.txt"]
+    assert all("八天" not in t for t in texts)
+    doc_id = next(f.doc_id for f in ops.task_files(task_id) if f.uri == "说明.txt")
+    assert _store(task_id).count(ChunkFilter(doc_ids=[doc_id])) == next(
+        f.segment_count for f in ops.task_files(task_id) if f.uri == "说明.txt")
+
+
+def test_tenant_filter_excludes_other_tenants(loaded, tmp_path) -> None:
+    _, task_id, _ = loaded
+    volume_id = ops.get_task(task_id).volume_id
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "secret.txt").write_text("租户二的机密：大熊猫吃什么食物的内部研究。\n", encoding="utf-8")
+    other_task = ensure_local_task(other, "flow-test")
+    ops.update_task(other_task, tenant_code="tenant-b")
+    load_task(other_task)
+    everyone = {h.document["uri"] for h in search("大熊猫吃什么食物", volume_id, mode="hybrid", k=10)}
+    only_default = {h.document["uri"] for h in search("大熊猫吃什么食物", volume_id, mode="hybrid", k=10, tenant_code="")}
+    only_b = {h.document["uri"] for h in search("大熊猫吃什么食物", volume_id, mode="hybrid", k=10, tenant_code="tenant-b")}
+    assert "secret.txt" in everyone
+    assert "secret.txt" not in only_default
+    assert only_b == {"secret.txt"}
+
+
+def test_score_threshold_drops_low_scores(loaded) -> None:
+    _, task_id, _ = loaded
+    volume_id = ops.get_task(task_id).volume_id
+    hits = search("大熊猫吃什么食物", volume_id, mode="semantic", k=10)
+    cut = (hits[0].score + hits[-1].score) / 2
+    kept = search("大熊猫吃什么食物", volume_id, mode="semantic", k=10, score_threshold=cut)
+    assert 0 < len(kept) < len(hits) and all(h.score >= cut for h in kept)
+    assert all(0.0 <= h.score <= 1.0 for h in hits)
+
+
+def test_a_volume_whose_model_is_missing_fails_the_run_with_a_clear_message(prefect_server, tmp_path) -> None:
+    from ingestflow.errors import ModelNotAvailable
+
+    folder = tmp_path / "m"
+    folder.mkdir()
+    (folder / "a.txt").write_text("hello 你好\n", encoding="utf-8")
+    ops.create_volume("missing-model", "no-such-org/no-such-model", 384)
+    task_id = ensure_local_task(folder, "missing-model")
+    with pytest.raises(ModelNotAvailable, match="could not be loaded offline"):
+        load_task(task_id)
+    assert ops.task_files(task_id) == []

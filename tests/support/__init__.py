@@ -1,0 +1,1 @@
+"""Test support: servers, ports, the live stack, corpora (used by tests and benchmarks, never by ingestflow)."""
