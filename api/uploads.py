@@ -9,7 +9,6 @@ everything stored by the request is removed on any error.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import unicodedata
 from pathlib import Path
@@ -18,25 +17,21 @@ from typing import Any
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from ingestflow.api import services
 from ingestflow.connectors import build_connector
 from ingestflow.catalog import ops
 from ingestflow.errors import PayloadTooLarge, ValidationFailed
 from ingestflow.ids import snowflake_id
 from ingestflow.records import SourceType, file_type_for
 from ingestflow.settings import get_settings
+from ingestflow.services import connectors as connector_configs
+from ingestflow.services import tasks as task_service
 
-DEFAULT_MAX_UPLOAD_MB = 200
 _CHUNK = 1024 * 1024
 
 
 def max_upload_bytes() -> int:
     """INGESTFLOW_MAX_UPLOAD_MB (default 200) in bytes, per file."""
-    try:
-        mb = float(os.environ.get("INGESTFLOW_MAX_UPLOAD_MB", DEFAULT_MAX_UPLOAD_MB))
-    except ValueError:
-        mb = DEFAULT_MAX_UPLOAD_MB
-    return int(mb * 1024 * 1024)
+    return int(get_settings().max_upload_mb * 1024 * 1024)
 
 
 def safe_name(raw: str | None) -> str:
@@ -123,7 +118,7 @@ async def handle(form: FormData, user: str) -> dict[str, Any]:
                            "type": int(file_type_for(name))})
         if files:
             return await run_in_threadpool(_load, volume, stored, user)
-        connector = await run_in_threadpool(services.upload_connector)
+        connector = await run_in_threadpool(connector_configs.upload_connector)
         return {"connector_id": connector.id, "files": stored}
     except BaseException:
         shutil.rmtree(batch_dir, ignore_errors=True)
@@ -132,7 +127,7 @@ async def handle(form: FormData, user: str) -> dict[str, Any]:
 
 def _load(volume: Any, stored: list[dict[str, Any]], user: str) -> dict[str, Any]:
     """Form (b): a run-once task over the stored files, file rows up front, run triggered."""
-    connector = services.upload_connector()
+    connector = connector_configs.upload_connector()
     source_config = {"common_file_task_config": {"load_mode_config": {"load_interval_type": 4, "interval": 0},
                                                  "uris": [s["uri"] for s in stored]}}
     source = build_connector(SourceType.LOCAL, connector.config)
@@ -141,7 +136,7 @@ def _load(volume: Any, stored: list[dict[str, Any]], user: str) -> dict[str, Any
     def add_files(task: Any) -> None:
         file_ids.extend(ops.sync_listing(task, source.stat(s["uri"]), "")[0] for s in stored)
 
-    task = services.create_task(connector, volume, source_config, creator=user, before_run=add_files,
+    task = task_service.create_task(connector, volume, source_config, creator=user, before_run=add_files,
                                 name=f"upload {stored[0]['filename']}"[:255])
     return {"success": True, "file_id": file_ids[0], "task_id": task.id, "message": "文件上传成功",
             "results": [{"success": True, "file_id": fid, "message": "上传成功", "file_name": s["filename"],

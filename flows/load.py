@@ -35,16 +35,10 @@ from ingestflow.flows import run_guard, steps
 from ingestflow.flows.parse_pool import ParseJob, parse_pool
 from ingestflow.catalog import ops
 from ingestflow.catalog.ops import FileRef
-from ingestflow.errors import IngestError, ProviderUnavailable
+from ingestflow.errors import EmbedTimeout, IngestError
 from ingestflow.records import Chunk, DocStage, LoadIntervalType, TaskStatus
 from ingestflow.settings import get_settings
 
-
-class EmbedTimeout(ProviderUnavailable):
-    """An embedding batch ran past its time limit (not retried: the embedder thread may be stuck)."""
-
-    code = "ErrEmbedTimeout"
-    retryable = False
 
 
 def _transient(task_obj, task_run, state) -> bool:  # noqa: ANN001

@@ -22,23 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ingestflow import errors
-from ingestflow.errors import IngestError, ProviderUnavailable
+from ingestflow.errors import IngestError, ParserCrashed, ParseTimeout
 from ingestflow.records import Section
 
 STARTUP_TIMEOUT_S = 180.0
-
-
-class ParseTimeout(ProviderUnavailable):
-    """A file's fetch + parse ran past its time limit (the worker was killed; not retried)."""
-
-    code = "ErrParseTimeout"
-    retryable = False
-
-
-class ParserCrashed(IngestError):
-    """The parse worker died on a file (segfault, out of memory)."""
-
-    code = "ErrParserCrashed"
 
 
 @dataclass(frozen=True)

@@ -25,11 +25,11 @@ from pathlib import Path
 
 from ingestflow.errors import ParseError, UnsupportedFile
 from ingestflow.records import Section
+from ingestflow.settings import get_settings
 
 _CJK = r"\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef"
 _CJK_SPACE = re.compile(rf"(?<=[{_CJK}])[ \t]+(?=[{_CJK}])")
 
-PAGE_TIMEOUT_S = float(os.environ.get("INGESTFLOW_OCR_PAGE_TIMEOUT_S", "120"))
 RENDER_DPI = 300
 
 
@@ -137,7 +137,7 @@ def _frames(image_path: Path) -> int:
 
 def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None) -> str:
     """Text of one image file (tesseract, one thread, bounded time); paragraphs split by blank lines."""
-    timeout_s = timeout_s or PAGE_TIMEOUT_S
+    timeout_s = timeout_s or get_settings().ocr_page_timeout_s
     cjk, other = split_languages(languages)
     if not (cjk and other) or _frames(image_path) > 1:  # one model set, or a multi-page TIFF: one read
         return join_cjk(_run_tesseract(image_path, languages, "3", timeout_s))
@@ -173,7 +173,7 @@ def ocr_pdf_pages(path: Path, pages: list[int], languages: str, workers: int | N
                   timeout_s: float | None = None) -> list[Section]:
     """OCR the given 1-based pages of a PDF rendered at 300 dpi, pages in parallel.
 
-    A page that fails (tesseract error or ``timeout_s``, default ``PAGE_TIMEOUT_S``) is left out
+    A page that fails (tesseract error or ``timeout_s``, default the ``ocr_page_timeout_s`` setting) is left out
     and the other pages survive; only when every page fails is it a ``ParseError`` with the reasons.
     """
     import pypdfium2 as pdfium

@@ -31,6 +31,7 @@ from pathlib import Path
 
 from ingestflow.errors import ParseError, UnsupportedFile
 from ingestflow.records import Section
+from ingestflow.settings import get_settings
 
 for _var, _val in (("DO_NOT_TRACK", "true"), ("SCARF_NO_ANALYTICS", "true"), ("UNSTRUCTURED_DISABLE_NOTICE", "1")):
     os.environ.setdefault(_var, _val)
@@ -40,7 +41,6 @@ IMAGES = {".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".gif", ".webp"}
 LEGACY_OFFICE = {".doc": ".docx", ".ppt": ".pptx", ".xls": ".xlsx"}
 TEXT_LIKE = {".txt", ".text", ".log", ".sql", ".json", ".jsonl", ".yaml", ".yml", ".xml", ".ini", ".cfg", ".toml"}
 
-SOFFICE_TIMEOUT_S = float(os.environ.get("INGESTFLOW_SOFFICE_TIMEOUT_S", "120"))
 
 _CJK_CHAR = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=\S)|(?<=[。！？])")
@@ -205,11 +205,12 @@ def _convert_legacy(path: Path, name: str, target_ext: str) -> Path:
     return converted
 
 
-def convert_with_soffice(path: Path, out_dir: Path, fmt: str, timeout_s: float = SOFFICE_TIMEOUT_S) -> None:
+def convert_with_soffice(path: Path, out_dir: Path, fmt: str, timeout_s: float | None = None) -> None:
     """``soffice --headless --convert-to fmt`` with a private profile (parallel runs don't clash)."""
     soffice = shutil.which("soffice") or shutil.which("libreoffice")
     if not soffice:
         raise UnsupportedFile("LibreOffice (soffice) is not installed")
+    timeout_s = timeout_s or get_settings().soffice_timeout_s
     profile = Path(tempfile.mkdtemp(prefix="ingestflow-soffice-profile-"))
     proc = subprocess.Popen(  # its own process group: a timeout kills soffice.bin too
         [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--norestore",

@@ -1,20 +1,27 @@
-"""The one error tree of ingestflow, mapped once to HTTP codes by the API.
+"""The one error tree of ingestflow. Each API family maps it once to its envelope and status.
 
     IngestError                      500  base; ``code`` goes into the response envelope
     ├── UserError                    400  bad input from a caller
     │   ├── ValidationFailed         400  a request field is wrong
+    │   ├── SourceCredentialsRejected 400 a source rejected the connector's credentials (names the field)
     │   ├── Conflict                 409  the request clashes with current state
-    │   └── PayloadTooLarge          413  an upload exceeds the size limit
-    ├── AuthError                    401  missing/invalid API key or source credentials
+    │   └── PayloadTooLarge          413  an upload or a body exceeds its size limit
+    ├── AuthError                    401  missing or invalid API key (our API's own auth, never a source's)
     │   └── Forbidden                403  a valid key without the right (tenant key on admin routes)
     ├── NotFound                     404  unknown id, path, bucket, table …
-    ├── ProviderError                502  a source or sink failed (retryable or not)
+    ├── ProviderError                502  a source or sink failed
+    │   ├── EmbedTimeout             502  an embedding batch ran past its time limit (not retried)
     │   └── ProviderUnavailable      503  unreachable / timed out: retryable
-    ├── UnsupportedFile              422  a file type with no parser (e.g. audio)
-    ├── ParseError                   422  a file that could not be parsed (corrupt, empty)
+    ├── FileError                    422  one file's own failure: it fails alone, the load goes on
+    │   ├── UnsupportedFile          422  a file type with no parser (e.g. audio)
+    │   └── ParseError               422  a file that could not be parsed (corrupt, empty)
+    │       ├── ParseTimeout         422  fetch + parse ran past its time limit; the worker was killed
+    │       └── ParserCrashed        422  the parse worker died on the file (segfault, out of memory)
     └── ModelNotAvailable            500  embedding model not installed / not loadable
 
-Messages never contain secrets: build them from names, never from credentials.
+``retryable`` says whether trying again later may succeed (an outage), as opposed to a failure
+that will repeat (a corrupt file, a bad config). Messages never contain secrets: build them
+from names, never from credentials.
 """
 
 from __future__ import annotations
@@ -47,6 +54,20 @@ class ValidationFailed(UserError):
     code = "ErrValidation"
 
 
+class SourceCredentialsRejected(UserError):
+    """A source (S3, OSS, HDFS, MO, Dify …) rejected the connector's credentials.
+
+    A 4xx about the connector's config, never our API's 401: ``fields`` names the config fields
+    to fix (e.g. ``s3.access_key_id``, ``s3.access_key_secret``).
+    """
+
+    code = "ErrSourceCredentials"
+
+    def __init__(self, message: str, *, fields: tuple[str, ...] = (), code: str | None = None) -> None:
+        super().__init__(message, code=code)
+        self.fields = tuple(fields)
+
+
 class Conflict(UserError):
     """The request clashes with the current state."""
 
@@ -55,14 +76,14 @@ class Conflict(UserError):
 
 
 class PayloadTooLarge(UserError):
-    """An upload exceeds the configured size limit."""
+    """An upload or a request body exceeds the configured size limit."""
 
     http_status = 413
     code = "ErrPayloadTooLarge"
 
 
 class AuthError(IngestError):
-    """Missing or invalid API key, or a source rejected its credentials."""
+    """Missing or invalid API key (our API's own authentication only)."""
 
     http_status = 401
     code = "ErrAuth"
@@ -89,6 +110,12 @@ class ProviderError(IngestError):
     code = "ErrProvider"
 
 
+class EmbedTimeout(ProviderError):
+    """An embedding batch ran past its time limit (not retried: the embedder thread may be stuck)."""
+
+    code = "ErrEmbedTimeout"
+
+
 class ProviderUnavailable(ProviderError):
     """A source or sink is unreachable or timed out; worth retrying."""
 
@@ -97,18 +124,35 @@ class ProviderUnavailable(ProviderError):
     retryable = True
 
 
-class UnsupportedFile(IngestError):
-    """A file type ingestflow has no parser for."""
+class FileError(IngestError):
+    """One file's own failure (its content or type): it fails alone and is not retried."""
 
     http_status = 422
+    code = "ErrFile"
+
+
+class UnsupportedFile(FileError):
+    """A file type ingestflow has no parser for."""
+
     code = "ErrUnsupportedFile"
 
 
-class ParseError(IngestError):
+class ParseError(FileError):
     """A file could not be parsed (corrupt, encrypted, empty)."""
 
-    http_status = 422
     code = "ErrParse"
+
+
+class ParseTimeout(ParseError):
+    """A file's fetch + parse ran past its time limit (the worker was killed; not retried)."""
+
+    code = "ErrParseTimeout"
+
+
+class ParserCrashed(ParseError):
+    """The parse worker died on a file (segfault, out of memory)."""
+
+    code = "ErrParserCrashed"
 
 
 class ModelNotAvailable(IngestError):

@@ -46,6 +46,14 @@ class Settings(BaseSettings):
     file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
+    ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")
+    soffice_timeout_s: float = Field(120.0, gt=0, description="LibreOffice conversion time limit (s) for .doc/.ppt.")
+
+    timezone: str = Field("UTC", description="Timezone of daily schedules.")
+    daily_hour: int = Field(2, ge=0, le=23, description="Hour of day (in ``timezone``) of daily schedules.")
+
+    max_upload_mb: float = Field(200.0, gt=0, description="Size limit of one uploaded file (MB).")
+    upload_store: str = Field("", description="Where uploads are stored: empty = data_dir/uploads; s3://bucket/prefix = an S3-compatible store (settings upload_s3__*).")
 
     default_tenant_code: str = Field("", description="tenant_code stamped on chunks when a task sets none.")
     default_org_code: str = Field("", description="org_code stamped on chunks when a task sets none.")

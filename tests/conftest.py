@@ -56,3 +56,16 @@ def live_api(prefect_server, tmp_path_factory) -> str:
 
     with live_stack(tmp_path_factory.mktemp("live-api")) as url:
         yield url
+
+
+@pytest.fixture()
+def settings_env(monkeypatch):
+    """``set(name, value)``: an ``INGESTFLOW_*`` variable for one test; settings are re-read now and after it."""
+
+    def set_(name: str, value: str) -> None:
+        monkeypatch.setenv(name, value)
+        reset_settings()
+
+    yield set_
+    monkeypatch.undo()
+    reset_settings()

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ingestflow.api import services, uploads
+from ingestflow.api import uploads
 from ingestflow.api.deps import ApiUser
 from ingestflow.api.envelope import ok
 from ingestflow.api.schemas.common import int_list, str_list
@@ -16,6 +16,8 @@ from ingestflow.connectors import build_connector, entry_for
 from ingestflow.catalog import ops, queries
 from ingestflow.errors import IngestError, ValidationFailed
 from ingestflow.records import FileType
+from ingestflow.services import connectors as connector_configs
+from ingestflow.api import presenters
 
 router = APIRouter(prefix="/connectors", tags=["connectors"])
 MAX_LISTED_FILES = 10000
@@ -25,7 +27,7 @@ MAX_LISTED_FILES = 10000
 def create_connector(body: ConnectorCreate, user: ApiUser) -> dict:
     """Create a connector; its config is validated against the kind's model (not its connectivity)."""
     entry = entry_for(body.source_type)
-    config = services.storable_config(body.source_type, services.config_from_body(body, body.source_type))
+    config = connector_configs.storable_config(body.source_type, connector_configs.config_from_body(body, body.source_type))
     connector = ops.create_connector(body.name, entry.source_type, config, body.usage_type or [], username=user)
     return ok({"id": connector.id, "connector_id": connector.id})
 
@@ -37,7 +39,7 @@ def validate_connector(body: ConnectorValidate) -> dict:
         connector = ops.get_connector(body.connector_id)
         source_type, config = connector.source_type, connector.config
     elif body.source_type is not None:
-        source_type, config = body.source_type, services.config_from_body(body, body.source_type)
+        source_type, config = body.source_type, connector_configs.config_from_body(body, body.source_type)
         entry_for(source_type)
     else:
         raise ValidationFailed("source_type (with its config) or connector_id is required")
@@ -46,7 +48,7 @@ def validate_connector(body: ConnectorValidate) -> dict:
     except IngestError as exc:
         return ok({"valid": False, "reason": exc.message, "code": exc.code})
     except Exception as exc:  # noqa: BLE001 - a source SDK's own error: report it, secrets scrubbed
-        reason = services.scrub(f"{entry_for(source_type).kind} source error: {type(exc).__name__}: {exc}"[:500],
+        reason = connector_configs.scrub(f"{entry_for(source_type).kind} source error: {type(exc).__name__}: {exc}"[:500],
                                 source_type, config or {})
         return ok({"valid": False, "reason": reason, "code": "ErrProvider"})
     return ok({"valid": True})
@@ -73,7 +75,7 @@ def list_connectors(
                                           usage_types=str_list(usage_type), order_by=order_by, is_desc=is_desc,
                                           page=page, page_size=page_size)
     related = queries.related_task_ids(c.id for c in rows)
-    return ok({"connectors": [services.connector_public(c, related[c.id]) for c in rows], "total": total})
+    return ok({"connectors": [presenters.connector_public(c, related[c.id]) for c in rows], "total": total})
 
 
 @router.get("/summary")
@@ -113,9 +115,9 @@ def update_connector(connector_id: int, body: ConnectorUpdate) -> dict:
         fields["name"] = body.name
     if body.usage_type is not None:
         fields["usage_type"] = body.usage_type
-    sent = services.config_from_body(body, connector.source_type)
+    sent = connector_configs.config_from_body(body, connector.source_type)
     if sent is not None:
-        fields["config"] = services.merged_config(connector, sent)
+        fields["config"] = connector_configs.merged_config(connector, sent)
     other = [f for f in ("oss", "s3", "dify", "hdfs", "mo", "local", "minio")
              if f != entry_for(connector.source_type).config_field and body.config_for(f) is not None]
     if other:

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ingestflow.api import services
 from ingestflow.api.deps import ApiUser
 from ingestflow.api.envelope import ok
 from ingestflow.api.schemas.common import int_list, parse_id
@@ -15,6 +14,8 @@ from ingestflow.orchestration import deployments as prefect_ops
 from ingestflow.catalog import ops, queries
 from ingestflow.errors import Conflict, ValidationFailed
 from ingestflow.records import FileStatus, LoadIntervalType, TaskStatus
+from ingestflow.api import presenters
+from ingestflow.services import tasks as task_service
 
 router = APIRouter(prefix="/task", tags=["tasks"])
 
@@ -35,7 +36,7 @@ def create_task(body: TaskCreate, user: ApiUser) -> dict:
     """Create a load task and its Prefect deployment; a run-once task starts at once."""
     connector = ops.get_connector(body.source_connector_id)
     volume = ops.get_volume(body.volume_id)
-    task = services.create_task(connector, volume, body.source_config.model_dump(mode="json"), creator=user,
+    task = task_service.create_task(connector, volume, body.source_config.model_dump(mode="json"), creator=user,
                                 name=body.name, process_config=body.process_config or {},
                                 config_type=body.config_type, tenant_code=body.tenant_code, org_code=body.org_code)
     return ok({"task_id": task.id})
@@ -53,20 +54,20 @@ def list_tasks(
     types = int_list(load_interval_types, "load_interval_types", range(0, len(LoadIntervalType)))
     rows, total = queries.list_tasks(interval_types=types, status=status, order_by=order_by, is_desc=is_desc,
                                      page=page, page_size=page_size)
-    return ok({"tasks": services.tasks_public(rows), "total": total})
+    return ok({"tasks": presenters.tasks_public(rows), "total": total})
 
 
 @router.get("/get")
 def get_task(request: Request) -> dict:
     task = ops.get_task(_query_id(request, "task_id"))
-    return ok({"task": services.tasks_public([task])[0]})
+    return ok({"task": presenters.tasks_public([task])[0]})
 
 
 @router.post("/update")
 def update_task(body: TaskUpdate) -> dict:
     """Change a task's load mode and/or uris; its deployment schedule follows."""
     task = ops.get_task(body.task_id)
-    source_config = services.normalise_source_config(task.source_config)
+    source_config = task_service.normalise_source_config(task.source_config)
     cfg = source_config["common_file_task_config"]
     if body.load_mode_config is not None:
         cfg["load_mode_config"] = body.load_mode_config.model_dump(mode="json")
@@ -92,7 +93,7 @@ def update_task(body: TaskUpdate) -> dict:
 
 
 def _delete(body: TaskDelete, keep_chunks: bool) -> dict:
-    services.delete_task(ops.get_task(body.task_id), keep_chunks=body.keep_chunks or keep_chunks)
+    task_service.delete_task(ops.get_task(body.task_id), keep_chunks=body.keep_chunks or keep_chunks)
     return ok()
 
 
@@ -110,13 +111,13 @@ def delete_task_slash(body: TaskDelete, keep_chunks: bool = False) -> dict:
 @router.post("/pause")
 def pause_task(body: TaskRef) -> dict:
     """Pause: no new runs; a run in flight finishes its current files (status 2, then 3)."""
-    status = services.pause_task(ops.get_task(body.task_id))
+    status = task_service.pause_task(ops.get_task(body.task_id))
     return ok({"status": status})
 
 
 @router.post("/resume")
 def resume_task(body: TaskRef) -> dict:
-    status = services.resume_task(ops.get_task(body.task_id))
+    status = task_service.resume_task(ops.get_task(body.task_id))
     return ok({"status": status})
 
 
@@ -129,7 +130,7 @@ def run_task(body: TaskRef) -> dict:
     task = ops.get_task(body.task_id)
     if task.status in (TaskStatus.PAUSING, TaskStatus.PAUSED):
         raise Conflict(f"task {task.id} is paused; resume it first")
-    flow_run_id = prefect_ops.run_deployment(services.require_deployment(task), {"task_id": task.id})
+    flow_run_id = prefect_ops.run_deployment(task_service.require_deployment(task), {"task_id": task.id})
     return ok({"task_id": task.id, "flow_run_id": flow_run_id})
 
 
@@ -146,7 +147,7 @@ def retry_task(body: TaskRetry) -> dict:
         rows = ops.task_files(task.id, status=int(FileStatus.FAILED))
     if not rows:
         return ok({"file_ids": [], "flow_run_id": None})
-    deployment_id = services.require_deployment(task)
+    deployment_id = task_service.require_deployment(task)
     file_ids = [r.id for r in rows]
     queries.set_file_status(file_ids, int(FileStatus.RETRYING))
     try:
@@ -170,7 +171,7 @@ def task_files(
     counts = ops.file_counts(task.id)
     return ok({"total": total, "total_success": counts.get(int(FileStatus.SUCCESS), 0),
                "total_failed": counts.get(int(FileStatus.FAILED), 0),
-               "files": [services.file_public(r, volume_name, task.creator) for r in rows]})
+               "files": [presenters.file_public(r, volume_name, task.creator) for r in rows]})
 
 
 @router.get("/runs")

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 
-from ingestflow.api import services
 from ingestflow.api.envelope import ok
 from ingestflow.api.schemas.common import parse_id
 from ingestflow.api.schemas.volumes import VolumeCreate, VolumeDelete, VolumePublic
 from ingestflow.catalog import ops, queries
 from ingestflow.errors import Conflict, IngestError, ValidationFailed
 from ingestflow.settings import get_settings
+from ingestflow.services import tasks as task_service
 
 router = APIRouter(prefix="/volumes", tags=["volumes"])
 
@@ -75,6 +75,6 @@ def delete_volume(body: VolumeDelete) -> dict:
     used = queries.tasks_using_volume(volume.id)
     if used:
         raise Conflict(f"volume {volume.id} is used by task(s) {', '.join(used[:10])}; delete them first")
-    services.drop_collection(volume)
+    task_service.drop_collection(volume)
     queries.delete_volume(volume.id)
     return ok()

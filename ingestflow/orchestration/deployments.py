@@ -8,13 +8,13 @@ tests). Workers of the ``ingestflow`` process pool run the importable entry poin
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
 from typing import Any
 from uuid import UUID
 
 from ingestflow.errors import IngestError, ProviderUnavailable
 from ingestflow.records import LoadIntervalType
+from ingestflow.settings import get_settings
 
 WORK_POOL = "ingestflow"
 FLOW_NAME = "ingestflow-load"
@@ -56,11 +56,11 @@ def schedule_for(source_config: dict[str, Any]):  # noqa: ANN201
     from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 
     kind, n = load_mode(source_config)
-    tz = os.environ.get("INGESTFLOW_TIMEZONE", "UTC")
+    settings = get_settings()
+    tz = settings.timezone
     if kind == LoadIntervalType.DAILY:
         if n == 1:
-            hour = int(os.environ.get("INGESTFLOW_DAILY_HOUR", "2"))
-            return CronSchedule(cron=f"0 {hour} * * *", timezone=tz)
+            return CronSchedule(cron=f"0 {settings.daily_hour} * * *", timezone=tz)
         return IntervalSchedule(interval=timedelta(days=n), timezone=tz)
     if kind == LoadIntervalType.HOURLY:
         return IntervalSchedule(interval=timedelta(hours=n), timezone=tz)

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from ingestflow.flows.parse_pool import ParseJob, ParsePool, ParserCrashed, ParseTimeout
+from ingestflow.errors import ParserCrashed, ParseTimeout
+from ingestflow.flows.parse_pool import ParseJob, ParsePool
 from ingestflow.errors import ParseError
 
 

@@ -61,8 +61,8 @@ def test_directory_parts_are_stripped(client) -> None:
     assert data["files"][0]["filename"] == "plain.md"
 
 
-def test_oversized_upload_is_413_and_nothing_stored(client, volume, counts, monkeypatch) -> None:
-    monkeypatch.setenv("INGESTFLOW_MAX_UPLOAD_MB", "0.001")  # ~1 KB
+def test_oversized_upload_is_413_and_nothing_stored(client, volume, counts, settings_env) -> None:
+    settings_env("INGESTFLOW_MAX_UPLOAD_MB", "0.001")  # ~1 KB
     before, stored = counts(), _stored_files()
     big = b"x" * 4096
     r = client.post("/connectors/upload", files={"file": ("big.txt", big, "text/plain")},
