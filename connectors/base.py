@@ -3,20 +3,26 @@
 A connector is built from a validated config (pydantic; secrets are ``SecretStr``) and
 offers four operations:
 
-- ``validate()``: really connect and read; raise AuthError / NotFound / ProviderError.
+- ``validate()``: really connect and read; raise SourceCredentialsRejected / NotFound / ProviderError.
 - ``list(uris, file_types)``: stream ``SourceItem``s (never hold a whole listing).
 - ``open(uri)``: a binary stream of the content (chunked; never the whole file in memory).
 - ``stat(uri)``: one ``SourceItem``.
+
+``SdkConnector`` is the scaffolding the SDK-backed kinds share: the config, one lazily built
+client, a repr of names only, and every SDK call through the one error mapping (``errors.py``).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
-from typing import BinaryIO, ClassVar, Protocol, runtime_checkable
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, ClassVar, Protocol, TypeVar, runtime_checkable
 
 from pydantic import BaseModel, ConfigDict
 
+from ingestflow.connectors.errors import Source, call, guarded
 from ingestflow.records import FileType, SourceItem
+
+T = TypeVar("T")
 
 
 class ConnectorConfig(BaseModel):
@@ -44,6 +50,59 @@ class Connector(Protocol):
 
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one item; NotFound when it does not exist."""
+
+
+class SdkConnector:
+    """Base of the connectors over a source SDK (s3, minio, oss, hdfs, mo, dify).
+
+    Subclasses set ``kind``, implement ``source`` (the names errors may use) and, when they keep
+    a client, ``_make_client``. ``field_name`` turns a config field into the name a user fixes
+    (default ``<kind's body field>.<field>``; the upload store names its settings instead).
+    """
+
+    kind: ClassVar[str]
+    repr_fields: ClassVar[tuple[str, ...]] = ()
+
+    def __init__(self, config: Any, *, field_name: Callable[[str], str] | None = None) -> None:
+        self.config = config
+        self._client: Any = None
+        self._field_name = field_name
+
+    def __repr__(self) -> str:  # names only: configs hold secrets
+        shown = ", ".join(f"{name}={getattr(self.config, name)!r}" for name in self.repr_fields)
+        return f"{type(self).__name__}({shown})"
+
+    def field(self, name: str) -> str:
+        """The user-facing name of a config field (``s3.access_key_secret``)."""
+        if self._field_name is not None:
+            return self._field_name(name)
+        from ingestflow.connectors.registry import CONNECTOR_REGISTRY  # registry imports this module
+
+        entry = CONNECTOR_REGISTRY.get(self.kind)
+        return f"{entry.config_field if entry else self.kind}.{name}"
+
+    @property
+    def source(self) -> Source:
+        """What this connector's error messages may name."""
+        raise NotImplementedError
+
+    def _make_client(self) -> Any:
+        raise NotImplementedError
+
+    @property
+    def client(self) -> Any:
+        """The SDK client, built on first use (construction errors are mapped too)."""
+        if self._client is None:
+            self._client = self._call("the connection settings", self._make_client)
+        return self._client
+
+    def _call(self, what: str, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """One SDK call, its errors mapped to the error tree (``what`` names the target)."""
+        return call(self.source, what, fn, *args, **kwargs)
+
+    def _guard(self, what: str, items: Iterable[T]) -> Iterator[T]:
+        """An SDK iterator (pages, chunks) with its errors mapped."""
+        return guarded(self.source, what, items)
 
 
 def wanted_type(item: SourceItem, file_types: set[int] | None) -> bool:

@@ -13,9 +13,10 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, SecretStr
 
-from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from ingestflow.connectors.base import ConnectorConfig, SdkConnector, normalise_file_types, wanted_type
+from ingestflow.connectors.errors import Source, import_sdk
 from ingestflow.connectors.registry import register
-from ingestflow.errors import AuthError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from ingestflow.errors import NotFound, ProviderError, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 
 PAGE_LIMIT = 100
@@ -29,44 +30,39 @@ class DifyConfig(ConnectorConfig):
     dataset_ids: list[str] | None = Field(None, description="Only these datasets (default all).")
 
 
-class DifyConnector:
+class DifyConnector(SdkConnector):
     """Dify knowledge-base documents as a source."""
 
     kind: ClassVar[str] = "dify"
-
-    def __init__(self, config: DifyConfig) -> None:
-        self.config = config
-        self._http: Any = None
+    config: DifyConfig
 
     def __repr__(self) -> str:
         return f"DifyConnector(api_url={self.base_url!r})"
 
     @property
     def base_url(self) -> str:
+        """The API url, always ending in ``/v1``."""
         url = self.config.api_url.strip().rstrip("/")
         if "://" not in url:
             url = f"http://{url}"
         return url if url.endswith("/v1") else f"{url}/v1"
 
     @property
-    def http(self) -> Any:
-        """The httpx client (Bearer auth, 10 s timeout), built on first use."""
-        if self._http is None:
-            try:
-                import httpx
-            except ImportError:  # pragma: no cover - depends on the install
-                raise ProviderError("the dify connector needs the 'httpx' package (pip install httpx)") from None
-            self._http = httpx.Client(
-                base_url=self.base_url, timeout=10.0,
-                headers={"Authorization": f"Bearer {self.config.api_key.get_secret_value()}"},
-            )
-        return self._http
+    def source(self) -> Source:
+        """Errors name the API url; the credential is the API key."""
+        return Source("Dify", self.base_url, secret_field=self.field("api_key"))
+
+    def _make_client(self) -> Any:
+        """The httpx client (Bearer auth, 10 s timeout)."""
+        httpx = import_sdk("httpx", "httpx", self.kind)
+        return httpx.Client(base_url=self.base_url, timeout=10.0,
+                            headers={"Authorization": f"Bearer {self.config.api_key.get_secret_value()}"})
 
     def close(self) -> None:
         """Close the pooled HTTP connections (also done when the connector is collected)."""
-        if self._http is not None:
-            self._http.close()
-            self._http = None
+        if self._client is not None:
+            self._client.close()
+            self._client = None
 
     def __del__(self) -> None:
         try:
@@ -75,26 +71,9 @@ class DifyConnector:
             pass
 
     def _get(self, path: str, what: str, **params: Any) -> dict[str, Any]:
-        """GET a JSON object, mapping transport and HTTP errors to the error tree."""
-        import httpx
-
-        try:
-            resp = self.http.get(path, params=params or None)
-        except httpx.TransportError:
-            raise ProviderUnavailable(f"Dify at {self.base_url!r} is unreachable") from None
-        if resp.status_code in (401, 403):
-            raise AuthError(f"Dify at {self.base_url!r} rejected the API key ({resp.status_code})")
-        if resp.status_code == 404:
-            raise NotFound(f"{what} does not exist in Dify")
-        if resp.status_code >= 500:
-            raise ProviderUnavailable(f"Dify answered {resp.status_code} for {what}")
-        if resp.status_code >= 400:
-            code = ""
-            try:
-                code = str(resp.json().get("code", ""))
-            except ValueError:
-                pass
-            raise ProviderError(f"Dify request for {what} failed ({resp.status_code} {code})".rstrip())
+        """GET a JSON object; transport errors and HTTP error statuses are mapped like any SDK error."""
+        resp = self._call(what, self.client.get, path, params=params or None)
+        self._call(what, resp.raise_for_status)
         try:
             return resp.json()
         except ValueError:

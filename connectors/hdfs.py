@@ -7,15 +7,16 @@ version = ``{modificationTime}-{length}``. Only simple (insecure, user name) aut
 from __future__ import annotations
 
 import posixpath
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, field_validator
 
-from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
-from ingestflow.connectors.registry import register
+from ingestflow.connectors.base import ConnectorConfig, SdkConnector, normalise_file_types, wanted_type
+from ingestflow.connectors.errors import Source, import_sdk
 from ingestflow.connectors.object_store import buffered
-from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from ingestflow.connectors.registry import register
+from ingestflow.errors import ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType, file_type_for
 
 AUTH_SIMPLE = 1
@@ -36,61 +37,31 @@ class HdfsConfig(ConnectorConfig):
         return posixpath.normpath("/" + value.strip().lstrip("/")) if value.strip() else "/"
 
 
-class HdfsConnector:
+class HdfsConnector(SdkConnector):
     """A WebHDFS directory tree as a source."""
 
     kind: ClassVar[str] = "hdfs"
-
-    def __init__(self, config: HdfsConfig) -> None:
-        self.config = config
-        self._client: Any = None
-
-    def __repr__(self) -> str:
-        return f"HdfsConnector(address={self.config.address!r}, root={self.config.file_path!r})"
+    repr_fields = ("address", "file_path")
+    config: HdfsConfig
 
     @property
     def url(self) -> str:
+        """The WebHDFS base url (``http://`` added to a bare host:port)."""
         address = self.config.address.strip().rstrip("/")
         return address if "://" in address else f"http://{address}"
 
     @property
-    def client(self) -> Any:
-        """The hdfs.InsecureClient, built on first use."""
+    def source(self) -> Source:
+        """Errors name the namenode and the user (the only credential of simple auth)."""
+        return Source("HDFS", self.config.address, user=self.config.username or None,
+                      id_field=self.field("username"))
+
+    def _make_client(self) -> Any:
+        """The hdfs.InsecureClient (simple auth: the user name travels as ``user.name``)."""
         if self.config.auth_type != AUTH_SIMPLE:
             raise ValidationFailed(f"hdfs auth_type {self.config.auth_type} is not supported; only simple auth (1) is")
-        if self._client is None:
-            try:
-                import hdfs
-            except ImportError:  # pragma: no cover - depends on the install
-                raise ProviderError("the hdfs connector needs the 'hdfs' package (pip install hdfs)") from None
-            self._client = hdfs.InsecureClient(self.url, user=self.config.username or None, timeout=self.config.timeout)
-        return self._client
-
-    def _error(self, exc: Exception, what: str) -> IngestError:
-        """Map HdfsError / requests exceptions to the error tree."""
-        import requests
-        from hdfs.util import HdfsError
-
-        if isinstance(exc, HdfsError):
-            text = str(getattr(exc, "exception", "") or "") + " " + str(exc)
-            if "FileNotFoundException" in text or "does not exist" in text:
-                return NotFound(f"{what} does not exist on HDFS")
-            if "AccessControlException" in text or "SecurityException" in text or "Permission denied" in text:
-                return AuthError(f"HDFS denied user {self.config.username!r} access to {what}")
-            return ProviderError(f"HDFS request for {what} failed")
-        if isinstance(exc, (requests.ConnectionError, requests.Timeout)):
-            return ProviderUnavailable(f"HDFS at {self.config.address!r} is unreachable")
-        if isinstance(exc, requests.RequestException):
-            return ProviderError(f"HDFS request for {what} failed ({type(exc).__name__})")
-        return ProviderError(f"HDFS request for {what} failed ({type(exc).__name__})")
-
-    def _call(self, what: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except IngestError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - mapped to the error tree
-            raise self._error(exc, what) from None
+        hdfs = import_sdk("hdfs", "hdfs", self.kind)
+        return hdfs.InsecureClient(self.url, user=self.config.username or None, timeout=self.config.timeout)
 
     def _path(self, uri: str) -> str:
         path = posixpath.normpath(posixpath.join(self.config.file_path, uri.lstrip("/")))
@@ -153,14 +124,7 @@ class HdfsConnector:
         path = self._path(uri)
         ctx = self.client.read(path, chunk_size=64 * 1024)
         chunks = self._call(f"file {uri!r}", ctx.__enter__)
-
-        def _guarded() -> Iterator[bytes]:
-            try:
-                yield from chunks
-            except Exception as exc:  # noqa: BLE001
-                raise self._error(exc, f"file {uri!r}") from None
-
-        return buffered(_guarded(), lambda: ctx.__exit__(None, None, None))
+        return buffered(self._guard(f"file {uri!r}", chunks), lambda: ctx.__exit__(None, None, None))
 
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one file or directory."""

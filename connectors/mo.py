@@ -15,16 +15,19 @@ import hashlib
 import io
 import json
 import string
-from collections.abc import Iterable, Iterator
-from typing import Any, BinaryIO, ClassVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, BinaryIO, ClassVar, TypeVar
 from urllib.parse import quote, unquote
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
-from ingestflow.connectors.base import ConnectorConfig, normalise_file_types, wanted_type
+from ingestflow.connectors.base import ConnectorConfig, SdkConnector, normalise_file_types, wanted_type
+from ingestflow.connectors.errors import Source, import_sdk
 from ingestflow.connectors.registry import register
-from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ProviderUnavailable, ValidationFailed
+from ingestflow.errors import NotFound, ValidationFailed
 from ingestflow.records import FileType, SourceItem, SourceType
+
+T = TypeVar("T")
 
 
 def quote_ident(name: str) -> str:
@@ -77,69 +80,54 @@ class MoConfig(ConnectorConfig):
         return value
 
 
-class MoConnector:
-    """A MatrixOne table or query as a stream of row-set documents."""
+class MoConnector(SdkConnector):
+    """A MatrixOne table or query as a stream of row-set documents (one short connection per query)."""
 
     kind: ClassVar[str] = "mo"
+    config: MoConfig
 
-    def __init__(self, config: MoConfig) -> None:
-        self.config = config
+    def __init__(self, config: MoConfig, **kwargs: Any) -> None:
+        super().__init__(config, **kwargs)
         self._columns: list[str] | None = None
 
     def __repr__(self) -> str:
         target = f"table={self.config.table!r}" if self.config.table else "query=…"
         return f"MoConnector(host={self.config.host!r}, port={self.config.port}, database={self.config.database!r}, {target})"
 
-    # -- connection and errors -------------------------------------------------------
-    def _error(self, exc: Exception) -> IngestError:
-        """Map a pymysql error to the error tree (never echoing the password)."""
-        import pymysql
-
-        code = exc.args[0] if exc.args and isinstance(exc.args[0], int) else 0
-        where = f"{self.config.host}:{self.config.port}"
-        if code in (1045, 1142, 1143):
-            return AuthError(f"MatrixOne at {where} rejected the credentials of user {self.config.username!r}")
-        if code == 1049:
-            return NotFound(f"database {self.config.database!r} does not exist")
-        if code == 1044:  # authenticated, but the database is missing or not granted to this user
-            return NotFound(f"database {self.config.database!r} does not exist or user "
-                            f"{self.config.username!r} may not access it")
-        if code == 1146:
-            return NotFound(f"table {self.config.table!r} does not exist in database {self.config.database!r}")
-        if code in (2003, 2006, 2013) or isinstance(exc, (OSError, TimeoutError)):
-            return ProviderUnavailable(f"MatrixOne at {where} is unreachable")
-        if isinstance(exc, pymysql.err.ProgrammingError) or code in (1054, 1064):
-            return ValidationFailed(f"the configured query or columns are invalid (MySQL error {code})")
-        return ProviderError(f"MatrixOne request failed (MySQL error {code})")
+    # -- connection ------------------------------------------------------------------
+    @property
+    def source(self) -> Source:
+        """Errors name the server, user, database and table; login fields are username and password."""
+        return Source("MatrixOne", f"{self.config.host}:{self.config.port}", user=self.config.username,
+                      database=self.config.database, table=self.config.table,
+                      id_field=self.field("username"), secret_field=self.field("password"))
 
     def _connect(self) -> Any:
-        try:
-            import pymysql
-            import pymysql.cursors
-        except ImportError:  # pragma: no cover - depends on the install
-            raise ProviderError("the mo connector needs the 'pymysql' package (pip install pymysql)") from None
-        try:
-            return pymysql.connect(
-                host=self.config.host, port=self.config.port, user=self.config.username,
-                password=self.config.password.get_secret_value(), database=self.config.database,
-                connect_timeout=5, read_timeout=30, write_timeout=30, charset="utf8mb4",
-                cursorclass=pymysql.cursors.DictCursor, autocommit=True,
-            )
-        except Exception as exc:  # noqa: BLE001
-            raise self._error(exc) from None
+        pymysql = import_sdk("pymysql", "pymysql", self.kind)
+        import pymysql.cursors
 
-    def _run(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        options = {"connect_timeout": 5, "read_timeout": 30, "write_timeout": 30, "charset": "utf8mb4",
+                   "cursorclass": pymysql.cursors.DictCursor, "autocommit": True}
+        return self._call("the connection", pymysql.connect, host=self.config.host, port=self.config.port,
+                          user=self.config.username, password=self.config.password.get_secret_value(),
+                          database=self.config.database, **options)
+
+    def _execute(self, sql: str, params: Iterable[Any], fetch: Callable[[Any], T]) -> T:
+        """Run one statement on a fresh connection; ``fetch(cursor)`` reads what is needed."""
         conn = self._connect()
         try:
             with conn.cursor() as cur:
-                cur.execute(sql, tuple(params))
-                return list(cur.fetchall())
-        except IngestError:
-            raise
-        except Exception as exc:  # noqa: BLE001
-            raise self._error(exc) from None
+                self._call(self._what, cur.execute, sql, tuple(params))
+                return self._call(self._what, fetch, cur)
         finally:
             conn.close()
+
+    def _run(self, sql: str, params: Iterable[Any] = ()) -> list[dict[str, Any]]:
+        return self._execute(sql, params, lambda cur: list(cur.fetchall()))
+
+    @property
+    def _what(self) -> str:
+        return f"table {self.config.table!r}" if self.config.table else "the query"
 
     # -- schema checks ---------------------------------------------------------------
     def _source_sql(self) -> str:
@@ -158,15 +146,8 @@ class MoConnector:
                     raise NotFound(f"table {self.config.table!r} does not exist in database {self.config.database!r}")
                 self._columns = [r["c"] for r in rows]
             else:
-                conn = self._connect()
-                try:
-                    with conn.cursor() as cur:
-                        cur.execute(f"SELECT * FROM {self._source_sql()} LIMIT 0")
-                        self._columns = [d[0] for d in cur.description]
-                except Exception as exc:  # noqa: BLE001
-                    raise self._error(exc) from None
-                finally:
-                    conn.close()
+                self._columns = self._execute(f"SELECT * FROM {self._source_sql()} LIMIT 0", (),
+                                              lambda cur: [d[0] for d in cur.description])
         wanted = [self.config.id_column, *(self.config.content_columns or []),
                   *([self.config.watermark_column] if self.config.watermark_column else [])]
         missing = [c for c in wanted if c not in self._columns]
@@ -188,7 +169,7 @@ class MoConnector:
         if not database or not table:
             raise ValidationFailed(f"uri {uri!r} must name a table as 'database.table'")
         config = self.config.model_copy(update={"database": database, "table": table})
-        return MoConnector(config), f"{database}.{table}", rest
+        return MoConnector(config, field_name=self._field_name), f"{database}.{table}", rest
 
     def validate(self) -> None:
         """Connect; the database (and the table or query) must exist and be readable."""

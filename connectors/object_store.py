@@ -1,8 +1,9 @@
 """Shared pieces of the object-store connectors (s3, minio, oss) and of hdfs.
 
 ``ChunkStream``/``buffered``: a file-like reader over an iterator of byte chunks (streams;
-never holds a whole object). ``ObjectStoreListing``: the one ``list()`` the bucket connectors
-share — a uri ending in "/" (or a common prefix) lists beneath it, a key lists itself.
+never holds a whole object). ``BucketConnector``: what the bucket connectors share — the
+``list()`` (a uri ending in "/", or a common prefix, lists beneath it; a key lists itself), the
+error ``Source`` (credentials are ``access_key_id`` / ``access_key_secret``) and the repr.
 """
 
 from __future__ import annotations
@@ -10,9 +11,12 @@ from __future__ import annotations
 import io
 import posixpath
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO
+from typing import Any, BinaryIO, ClassVar
 
-from ingestflow.connectors.base import normalise_file_types, wanted_type
+from pydantic import Field, SecretStr
+
+from ingestflow.connectors.base import ConnectorConfig, SdkConnector, normalise_file_types, wanted_type
+from ingestflow.connectors.errors import Source
 from ingestflow.errors import NotFound
 from ingestflow.records import SourceItem, file_type_for
 
@@ -63,6 +67,7 @@ def endpoint_url(endpoint: str, secure: bool) -> str:
 
 
 def object_item(key: str, size: int | None, etag: str | None, modified: Any) -> SourceItem:
+    """The ``SourceItem`` of one object (version = its ETag, without quotes)."""
     name = posixpath.basename(key.rstrip("/")) or key
     return SourceItem(
         uri=key,
@@ -74,11 +79,30 @@ def object_item(key: str, size: int | None, etag: str | None, modified: Any) -> 
     )
 
 
+class BucketConfig(ConnectorConfig):
+    """The fields every bucket kind's config has (field names as in the seed)."""
 
-class ObjectStoreListing:
-    """``list()`` for bucket connectors; subclasses provide ``_under(prefix)`` and ``stat(uri)``."""
+    endpoint: str = Field("", description="host:port or url; empty for the provider's default.")
+    access_key_id: str = Field(..., min_length=1)
+    access_key_secret: SecretStr = Field(..., description="Secret access key.")
+    bucket_name: str = Field(..., min_length=1)
+    prefix: str = Field("", description="Only keys under this prefix when no uris are given.")
+    secure: bool = Field(False, description="Use https when the endpoint has no scheme.")
 
-    config: Any
+
+class BucketConnector(SdkConnector):
+    """Base of bucket connectors; subclasses set ``label`` and provide ``_under(prefix)`` and ``stat(uri)``."""
+
+    config: BucketConfig
+
+    label: ClassVar[str]
+    repr_fields = ("endpoint", "bucket_name")
+
+    @property
+    def source(self) -> Source:
+        """Errors name the bucket and endpoint, and the key fields to fix."""
+        return Source(self.label, self.config.endpoint or "the default endpoint", bucket=self.config.bucket_name,
+                      id_field=self.field("access_key_id"), secret_field=self.field("access_key_secret"))
 
     def _under(self, prefix: str) -> Iterator[SourceItem]:
         raise NotImplementedError
@@ -107,7 +131,6 @@ class ObjectStoreListing:
             for item in items:
                 if wanted_type(item, types):
                     yield item
-
 
 
 def _chain(first: SourceItem, rest: Iterator[SourceItem]) -> Iterator[SourceItem]:

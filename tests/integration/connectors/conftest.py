@@ -1,17 +1,20 @@
 """Fixtures for the connector contract suite: one test server per protocol (session scope)
-and one ``Harness`` per connector kind, each test getting a fresh bucket / directory /
-dataset / table so tests do not see each other's data.
+and one ``Harness`` per registered connector kind, each test getting a fresh bucket /
+directory / dataset / table so tests do not see each other's data.
 """
 
 from __future__ import annotations
 
+import atexit
 import itertools
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from ingestflow.connectors import CONNECTOR_REGISTRY
 from tests.support.servers import mariadb_server
 from tests.support.servers.dify_server import DifyTestServer
 from tests.support.servers.mariadb_server import MariaDbTestServer, free_port
@@ -22,19 +25,28 @@ from tests.support.servers.webhdfs_server import WebHdfsTestServer
 PLANTED = "SuperSecret-Planted-123"
 DIFY_KEY = "dataset-good-key-0001"
 OSS_ID, OSS_SECRET = "oss-test-id", "oss-test-secret"
-KINDS = ["local", "s3", "minio", "oss", "hdfs", "mo", "dify"]
+KINDS = list(CONNECTOR_REGISTRY)  # every registered kind passes the contract: a new one needs a harness below
 _counter = itertools.count(1)
+_s3: S3TestServer | None = None
 
 
 def _unique(prefix: str) -> str:
     return f"{prefix}-{next(_counter)}-{uuid.uuid4().hex[:8]}"
 
 
+def shared_s3_server() -> S3TestServer:
+    """The process's one moto S3 server (moto's backends are process-global: a second server
+    started in the same process shares them and cannot set up its own IAM user)."""
+    global _s3
+    if _s3 is None:
+        _s3 = S3TestServer().start()
+        atexit.register(_s3.stop)
+    return _s3
+
+
 @pytest.fixture(scope="session")
 def s3_server():
-    server = S3TestServer().start()
-    yield server
-    server.stop()
+    return shared_s3_server()
 
 
 @pytest.fixture(scope="session")
@@ -74,6 +86,11 @@ class Harness:
     typed = True  # items carry per-name file types
     has_dirs = True
 
+    @property
+    def field_prefix(self) -> str:
+        """How the names of the config fields a rejected credential asks to fix begin."""
+        return f"{CONNECTOR_REGISTRY[self.kind].config_field}."
+
     def config(self) -> dict[str, Any]:
         raise NotImplementedError
 
@@ -88,6 +105,9 @@ class Harness:
 
     def change(self, name: str, data: bytes) -> None:
         self.put(name, data)
+
+    def before_load(self) -> None:
+        """Called before a load flow reads this source (end-to-end test)."""
 
     dir_uri = "sub/"
 
@@ -239,19 +259,66 @@ class DifyHarness(Harness):
         self.server.edit_document(self.dataset, self.docs[name], data.decode().split("\n\n"))
 
 
+class UploadHarness(Harness):
+    """The upload kind over an S3 upload store on the moto server (the directory store has its own
+    tests in test_upload_store.py). Its config is ``{}``: where uploads live is the deployment's
+    setting, so ``config()`` and the bad configs set ``INGESTFLOW_UPLOAD_*`` for the connector
+    built next, and return ``{}``. Content is put through the store itself."""
+
+    kind = "upload"
+    field_prefix = "INGESTFLOW_UPLOAD_S3__"
+
+    def __init__(self, server: S3TestServer, settings_env: Callable[[str, str], None]) -> None:
+        from ingestflow.connectors.upload import store_from_settings
+
+        self.server, self.bucket, self._set = server, _unique("uploads"), settings_env
+        server.client().create_bucket(Bucket=self.bucket)
+        self.config()
+        self.store = store_from_settings()  # built with the good settings, whatever a test sets later
+
+    def _settings(self, endpoint: str, secret: str) -> dict[str, Any]:
+        for name, value in (("STORE", f"s3://{self.bucket}/store/prefix"), ("S3__ENDPOINT", endpoint),
+                            ("S3__ACCESS_KEY_ID", self.server.access_key), ("S3__ACCESS_KEY_SECRET", secret)):
+            self._set(f"INGESTFLOW_UPLOAD_{name}", value)
+        return {}
+
+    def config(self):
+        return self._settings(self.server.endpoint, self.server.secret_key)
+
+    def bad_auth_config(self):
+        return self._settings(self.server.endpoint, PLANTED)
+
+    def unreachable_config(self):
+        return self._settings(f"127.0.0.1:{free_port()}", self.server.secret_key)
+
+    def put(self, name, data):
+        self.store.put(name, [data])
+
+    def before_load(self) -> None:
+        """Parse workers read the store from their settings, taken when they were spawned (earlier in the
+        session); as a deployment restarts its workers when the store changes, let them respawn."""
+        from ingestflow.flows.parse_pool import parse_pool
+        from ingestflow.settings import get_settings
+
+        settings = get_settings()
+        parse_pool(settings.parse_workers, settings.parse_nice).close()  # killed workers are replaced on use
+
+
+HARNESSES: dict[str, Callable[[pytest.FixtureRequest, Path], Harness]] = {
+    "local": lambda request, tmp: LocalHarness(tmp),
+    "s3": lambda request, tmp: S3Harness(request.getfixturevalue("s3_server")),
+    "minio": lambda request, tmp: MinioHarness(request.getfixturevalue("s3_server")),
+    "oss": lambda request, tmp: OssHarness(request.getfixturevalue("s3_server"), request.getfixturevalue("oss_server")),
+    "hdfs": lambda request, tmp: HdfsHarness(request.getfixturevalue("hdfs_server")),
+    "mo": lambda request, tmp: MoHarness(request.getfixturevalue("mariadb")),
+    "dify": lambda request, tmp: DifyHarness(request.getfixturevalue("dify_server")),
+    "upload": lambda request, tmp: UploadHarness(request.getfixturevalue("s3_server"),
+                                                 request.getfixturevalue("settings_env")),
+}
+
+
 @pytest.fixture(params=KINDS)
 def harness(request, tmp_path) -> Harness:
-    kind = request.param
-    if kind == "local":
-        return LocalHarness(tmp_path)
-    if kind == "s3":
-        return S3Harness(request.getfixturevalue("s3_server"))
-    if kind == "minio":
-        return MinioHarness(request.getfixturevalue("s3_server"))
-    if kind == "oss":
-        return OssHarness(request.getfixturevalue("s3_server"), request.getfixturevalue("oss_server"))
-    if kind == "hdfs":
-        return HdfsHarness(request.getfixturevalue("hdfs_server"))
-    if kind == "mo":
-        return MoHarness(request.getfixturevalue("mariadb"))
-    return DifyHarness(request.getfixturevalue("dify_server"))
+    if request.param not in HARNESSES:
+        pytest.fail(f"connector kind {request.param!r} is registered but has no contract harness in conftest.py")
+    return HARNESSES[request.param](request, tmp_path)

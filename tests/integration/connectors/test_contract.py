@@ -10,7 +10,7 @@ import pytest
 
 from ingestflow.connectors import build_connector, parse_config
 from ingestflow.connectors.base import Connector
-from ingestflow.errors import AuthError, IngestError, NotFound, ProviderError, ValidationFailed
+from ingestflow.errors import IngestError, NotFound, ProviderError, SourceCredentialsRejected, ValidationFailed
 from ingestflow.records import FileType
 from tests.integration.connectors.conftest import DIFY_KEY, PLANTED
 
@@ -40,8 +40,12 @@ def test_is_a_connector(harness):
 def test_validate_good_and_bad_credentials(harness):
     build_connector(harness.kind, harness.config()).validate()
     bad = build_connector(harness.kind, harness.bad_auth_config())
-    with pytest.raises(NotFound if harness.kind == "local" else AuthError):
+    with pytest.raises(NotFound if harness.kind == "local" else SourceCredentialsRejected) as info:
         bad.validate()
+    if harness.kind != "local":  # a 4xx naming the config fields to fix, never our API's 401
+        assert info.value.http_status == 400 and info.value.code == "ErrSourceCredentials"
+        assert info.value.fields and all(f.startswith(harness.field_prefix) for f in info.value.fields)
+        assert all(f in info.value.message for f in info.value.fields)
 
 
 def test_round_trip_with_chinese_name(harness):
@@ -160,8 +164,9 @@ def test_oss_goes_through_the_adapter(s3_server, oss_server):
     assert [i.uri for i in conn.list(["a/"])] == ["a/b.txt"]
     with pytest.raises(NotFound, match="bucket"):
         build_connector("oss", {**h.config(), "bucket_name": "no-such-bucket-x"}).validate()
-    with pytest.raises(AuthError):
+    with pytest.raises(SourceCredentialsRejected) as info:
         build_connector("oss", {**h.config(), "access_key_id": "unknown-id"}).validate()
+    assert info.value.fields == ("oss.access_key_id",)
 
 
 def test_hdfs_redirect_and_chinese_path(hdfs_server):
