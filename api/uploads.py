@@ -1,30 +1,32 @@
 """``POST /connectors/upload``: store uploaded files safely, and (seed form b) load them.
 
-Files land in ``settings.uploads_dir/<batch id>/<name>``; the upload area is the root of a
-``local`` connector named "uploads", so a stored file's uri is ``<batch id>/<name>``.
-Nothing stays behind when a request fails: files are written to a temp name and renamed, and
+Files go to the upload store (``connectors/upload.py``: the data dir's ``uploads/`` or an S3
+bucket) as ``<batch id>/<name>``, which is their uri in the one upload connector (source_type 7).
+Nothing stays behind when a request fails: the store never shows a partly written file, and
 everything stored by the request is removed on any error.
 """
 
 from __future__ import annotations
 
 import json
-import shutil
 import unicodedata
-from pathlib import Path
+from collections.abc import Iterator
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
+from ingestflow.catalog import catalog
+from ingestflow.catalog.listing import record_items
 from ingestflow.connectors import build_connector
-from ingestflow.catalog import ops
+from ingestflow.connectors.upload import UploadStore, store_from_settings
 from ingestflow.errors import PayloadTooLarge, ValidationFailed
 from ingestflow.ids import snowflake_id
-from ingestflow.records import SourceType, file_type_for
-from ingestflow.settings import get_settings
+from ingestflow.records import file_type_for
 from ingestflow.services import connectors as connector_configs
 from ingestflow.services import tasks as task_service
+from ingestflow.settings import get_settings
+from ingestflow.taskconfig import SourceConfig
 
 _CHUNK = 1024 * 1024
 
@@ -66,24 +68,26 @@ def _parse_meta(raw: Any) -> list[dict[str, Any]]:
     return meta
 
 
-async def _save(upload: UploadFile, dest: Path, limit: int) -> int:
-    """Copy an upload to ``dest`` (temp name, then rename); PayloadTooLarge past ``limit``."""
-    tmp = dest.with_name(f".{dest.name}.part")
+def _limited(upload: UploadFile, name: str, limit: int) -> Iterator[bytes]:
+    """An upload's bytes in chunks (read in a worker thread); PayloadTooLarge once past ``limit``."""
     size = 0
-    try:
-        with tmp.open("wb") as out:
-            while chunk := await upload.read(_CHUNK):
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"file {dest.name!r} exceeds the upload limit of {limit // (1024 * 1024)} MB")
-                out.write(chunk)
-        tmp.replace(dest)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return size
+    while chunk := upload.file.read(_CHUNK):
+        size += len(chunk)
+        if size > limit:
+            raise PayloadTooLarge(f"file {name!r} exceeds the upload limit of {limit // (1024 * 1024)} MB")
+        yield chunk
+
+
+def _discard(store: UploadStore, stored: list[dict[str, Any]]) -> None:
+    for item in stored:
+        try:
+            store.delete(item["uri"])
+        except Exception:  # noqa: BLE001, S110 - best effort: the request's own error is the one to report
+            pass
 
 
 async def handle(form: FormData, user: str) -> dict[str, Any]:
+    """Store the form's files; form (b) also creates and starts a run-once load into ``VolumeID``."""
     files = [f for f in form.getlist("file") if isinstance(f, UploadFile)]
     data = [f for f in form.getlist("data") if isinstance(f, UploadFile)]
     if not files and not data:
@@ -94,50 +98,54 @@ async def handle(form: FormData, user: str) -> dict[str, Any]:
     meta = _parse_meta(form.get("meta"))
     uploads = files or data
     limit = max_upload_bytes()
-    names = []
+    names: list[str] = []
     for i, up in enumerate(uploads):
         entry = meta[i] if i < len(meta) else {}
-        names.append(safe_name(entry.get("file_name") or up.filename))
+        name = safe_name(entry.get("file_name") or up.filename)
+        if name in names:
+            raise ValidationFailed(f"file name {name!r} is given twice")
+        names.append(name)
         declared = entry.get("file_size")
         if isinstance(declared, int) and declared > limit:
-            raise PayloadTooLarge(f"file {names[-1]!r} ({declared} bytes) exceeds the upload limit")
+            raise PayloadTooLarge(f"file {name!r} ({declared} bytes) exceeds the upload limit")
         if up.size is not None and up.size > limit:
-            raise PayloadTooLarge(f"file {names[-1]!r} exceeds the upload limit of {limit // (1024 * 1024)} MB")
+            raise PayloadTooLarge(f"file {name!r} exceeds the upload limit of {limit // (1024 * 1024)} MB")
     if files:
-        volume = await run_in_threadpool(ops.get_volume, str(volume_id).strip())
+        volume = await run_in_threadpool(_volume, str(volume_id).strip())
+    store = store_from_settings()
     batch = snowflake_id()
-    batch_dir = get_settings().uploads_dir / batch
     stored: list[dict[str, Any]] = []
     try:
-        batch_dir.mkdir(parents=True, exist_ok=False)
         for up, name in zip(uploads, names, strict=True):
-            if any(s["filename"] == name for s in stored):
-                raise ValidationFailed(f"file name {name!r} is given twice")
-            size = await _save(up, batch_dir / name, limit)
-            stored.append({"uri": f"{batch}/{name}", "filename": name, "size": size,
-                           "type": int(file_type_for(name))})
+            uri = f"{batch}/{name}"
+            size = await run_in_threadpool(store.put, uri, _limited(up, name, limit))
+            stored.append({"uri": uri, "filename": name, "size": size, "type": int(file_type_for(name))})
         if files:
             return await run_in_threadpool(_load, volume, stored, user)
         connector = await run_in_threadpool(connector_configs.upload_connector)
         return {"connector_id": connector.id, "files": stored}
     except BaseException:
-        shutil.rmtree(batch_dir, ignore_errors=True)
+        # inline, not in a worker thread: this also runs when the request is cancelled
+        _discard(store, stored)
         raise
+
+
+def _volume(volume_id: str) -> Any:
+    with catalog() as c:
+        return c.volumes.get(volume_id)
 
 
 def _load(volume: Any, stored: list[dict[str, Any]], user: str) -> dict[str, Any]:
     """Form (b): a run-once task over the stored files, file rows up front, run triggered."""
     connector = connector_configs.upload_connector()
-    source_config = {"common_file_task_config": {"load_mode_config": {"load_interval_type": 4, "interval": 0},
-                                                 "uris": [s["uri"] for s in stored]}}
-    source = build_connector(SourceType.LOCAL, connector.config)
+    source = build_connector(connector.source_type, connector.config)
     file_ids: list[str] = []
 
     def add_files(task: Any) -> None:
-        file_ids.extend(ops.sync_listing(task, source.stat(s["uri"]), "")[0] for s in stored)
+        file_ids.extend(ref.id for ref in record_items(task, [source.stat(s["uri"]) for s in stored]))
 
-    task = task_service.create_task(connector, volume, source_config, creator=user, before_run=add_files,
-                                name=f"upload {stored[0]['filename']}"[:255])
+    task = task_service.create_task(connector, volume, SourceConfig.once([s["uri"] for s in stored]), creator=user,
+                                    before_run=add_files, name=f"upload {stored[0]['filename']}"[:255])
     return {"success": True, "file_id": file_ids[0], "task_id": task.id, "message": "文件上传成功",
             "results": [{"success": True, "file_id": fid, "message": "上传成功", "file_name": s["filename"],
                          "uri": s["uri"]} for fid, s in zip(file_ids, stored, strict=True)]}

@@ -7,6 +7,7 @@ from ingestflow.connectors import oss  # noqa: F401  (registers "oss")
 from ingestflow.connectors import hdfs  # noqa: F401  (registers "hdfs")
 from ingestflow.connectors import mo  # noqa: F401  (registers "mo")
 from ingestflow.connectors import dify  # noqa: F401  (registers "dify")
+from ingestflow.connectors import upload  # noqa: F401  (registers "upload")
 from ingestflow.connectors.base import Connector, ConnectorConfig
 from ingestflow.connectors.registry import CONNECTOR_REGISTRY, build_connector, entry_for, parse_config
 

@@ -1,8 +1,9 @@
-"""The one explicit registry of connector kinds.
+"""The one explicit registry of connector kinds: the source of truth for every list of kinds.
 
 Each connector module ends with ``register(...)``; ``connectors/__init__.py`` imports the
 modules, so importing ``connectors`` fills the registry. Heavy SDKs are imported lazily
-inside the connector that needs them.
+inside the connector that needs them. The API's request fields and source_type checks, the
+client's kind names and the CLI's choices are all derived from ``CONNECTOR_REGISTRY``.
 """
 
 from __future__ import annotations
@@ -19,13 +20,18 @@ from ingestflow.records import SourceType
 
 @dataclass(frozen=True)
 class ConnectorEntry:
-    """A registered kind: its seed source_type, the config model and the connector class."""
+    """A registered kind: its seed source_type, the config model and the connector class.
+
+    ``config_field`` is the request body field holding this kind's config ("s3", "oss", …);
+    ``creatable`` is False for a kind the server creates itself (``upload``).
+    """
 
     kind: str
     source_type: SourceType
     config_model: type[ConnectorConfig]
     connector_cls: type
-    config_field: str  # the request body field holding this kind's config ("s3", "oss", …)
+    config_field: str
+    creatable: bool = True
 
 
 CONNECTOR_REGISTRY: dict[str, ConnectorEntry] = {}
@@ -37,13 +43,26 @@ def register(
     config_model: type[ConnectorConfig],
     connector_cls: type,
     config_field: str | None = None,
+    *,
+    creatable: bool = True,
 ) -> None:
     """Register a connector kind; registering a kind or source_type twice is a bug."""
     if kind in CONNECTOR_REGISTRY:
         raise ValueError(f"connector kind {kind!r} is already registered")
     if any(e.source_type == source_type for e in CONNECTOR_REGISTRY.values()):
         raise ValueError(f"source_type {int(source_type)} is already registered")
-    CONNECTOR_REGISTRY[kind] = ConnectorEntry(kind, source_type, config_model, connector_cls, config_field or kind)
+    CONNECTOR_REGISTRY[kind] = ConnectorEntry(kind, source_type, config_model, connector_cls, config_field or kind,
+                                              creatable)
+
+
+def source_types(*, creatable_only: bool = False) -> list[int]:
+    """The registered source_type numbers, ascending (only those a caller may create, if asked)."""
+    return sorted(int(e.source_type) for e in CONNECTOR_REGISTRY.values() if e.creatable or not creatable_only)
+
+
+def describe_source_types(*, creatable_only: bool = False) -> str:
+    """``"1 dify, 2 hdfs, …"``: the registered kinds by number, for help texts and messages."""
+    return ", ".join(f"{n} {entry_for(n).kind}" for n in source_types(creatable_only=creatable_only))
 
 
 def entry_for(source_type: int | SourceType | str) -> ConnectorEntry:

@@ -10,10 +10,21 @@ import os
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_EMBEDDING_MODEL = "use-multilingual-v3"
+
+
+class UploadS3Settings(BaseModel):
+    """The S3-compatible upload store (``INGESTFLOW_UPLOAD_S3__<FIELD>``); bucket and prefix come from upload_store."""
+
+    endpoint: str = Field("", description="host:port or url; empty for AWS.")
+    access_key_id: str = Field("", description="Access key id.")
+    access_key_secret: SecretStr = Field(SecretStr(""), description="Secret access key.")
+    region: str = Field("us-east-1", description="Region.")
+    path_style: bool = Field(True, description="Path-style addressing (MinIO and most on-prem stores).")
+    secure: bool = Field(False, description="Use https when the endpoint has no scheme.")
 
 
 class Settings(BaseSettings):
@@ -60,6 +71,8 @@ class Settings(BaseSettings):
 
     api_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr("ingestflow-dev-key")], description="Accepted moi-key header values.")
     tenant_api_keys: list[SecretStr] = Field(default_factory=list, description="Tenant-bound moi-keys, each 'key:tenant_code[:org_code]': search and document views only, always filtered to that tenant/org.")
+
+    upload_s3: UploadS3Settings = Field(default_factory=UploadS3Settings, description="Endpoint and keys of an s3:// upload_store.")
 
     @property
     def resolved_data_dir(self) -> Path:

@@ -1,20 +1,21 @@
 """Connector configs: validated and stored with secrets in clear (for the connector), masked on
-the way out, scrubbed from messages; the connector over the upload area."""
+the way out, scrubbed from messages; the one upload connector."""
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from pydantic import SecretStr
 
-from ingestflow.catalog import ops, queries
+from ingestflow.catalog import catalog
 from ingestflow.catalog.models import Connector
 from ingestflow.connectors import entry_for, parse_config
 from ingestflow.records import SourceType
-from ingestflow.settings import get_settings
 
 MASK = "******"
 UPLOAD_CONNECTOR_NAME = "uploads"
+_upload_connector_lock = threading.Lock()  # two first uploads at once must not create two connectors
 
 
 # --- connector configs -----------------------------------------------------------------------
@@ -30,6 +31,7 @@ def _walk(value: Any, secret: Any) -> Any:
 
 
 def secret_fields(source_type: int) -> set[str]:
+    """The names of a kind's SecretStr config fields."""
     model = entry_for(source_type).config_model
     return {name for name, f in model.model_fields.items() if "SecretStr" in str(f.annotation)}
 
@@ -73,15 +75,16 @@ def merged_config(connector: Connector, sent: dict[str, Any]) -> dict[str, Any]:
 
 
 def config_from_body(body: Any, source_type: int) -> dict[str, Any] | None:
+    """The config a request body carries under the kind's field (``s3``, ``oss`` …), if any."""
     return body.config_for(entry_for(source_type).config_field)
 
 
 def upload_connector() -> Connector:
-    """The connector over the upload area (a ``local`` connector rooted at settings.uploads_dir)."""
-    root = get_settings().uploads_dir
-    root.mkdir(parents=True, exist_ok=True)
-    found = queries.find_connector_by_root(SourceType.LOCAL, str(root), UPLOAD_CONNECTOR_NAME)
-    if found is not None:
-        return found
-    return ops.create_connector(UPLOAD_CONNECTOR_NAME, SourceType.LOCAL,
-                               storable_config(SourceType.LOCAL, {"root": str(root)}), usage_type=["upload"])
+    """The single upload connector (source_type 7, config ``{}``: its store is the deployment's
+    INGESTFLOW_UPLOAD_STORE), created on first use."""
+    with _upload_connector_lock, catalog() as c:
+        found = c.connectors.of_kind(SourceType.UPLOAD)
+        if found:
+            return found[0]
+        return c.connectors.create(UPLOAD_CONNECTOR_NAME, SourceType.UPLOAD, storable_config(SourceType.UPLOAD, {}),
+                                   usage_type=["upload"])

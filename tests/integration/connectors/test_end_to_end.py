@@ -34,6 +34,7 @@ def test_each_kind_lists_over_the_api_and_loads_into_milvus(harness, prefect_ser
     volume = ops.create_volume(f"e2e-{harness.kind}-{marker}", "use-multilingual-v3", 512)
     source_config = {"common_file_task_config": {"load_mode_config": {"load_interval_type": 4}, "uris": []}}
     task = ops.create_task(connector.id, volume.id, source_config)
+    harness.before_load()
     summary = load_task(task.id)
     files = ops.task_files(task.id)
     assert files and all(f.status == FileStatus.SUCCESS for f in files), [(f.uri, f.reason) for f in files]
