@@ -25,6 +25,7 @@ from rich.table import Table
 from ingestflow.client import IngestflowClient, IngestflowError
 from ingestflow.client._core import DEFAULT_API_KEY, DEFAULT_API_URL
 from ingestflow.client.errors import IngestflowAPIError, NotFoundError
+from ingestflow.connectors.registry import CONNECTOR_REGISTRY
 
 console = Console()
 TASK_STATUS = {0: "unknown", 1: "running", 2: "pausing", 3: "paused", 4: "completed"}
@@ -33,6 +34,28 @@ FILE_STATUS = {0: "unknown", 1: "waiting", 2: "processing", 3: "paused", 4: "fai
 ApiUrl = Annotated[str, typer.Option("--api-url", envvar="INGESTFLOW_API_URL", help="API base URL.")]
 ApiKey = Annotated[str, typer.Option("--api-key", envvar="INGESTFLOW_API_KEY", help="moi-key.", show_default=False)]
 AsJson = Annotated[bool, typer.Option("--json", help="Print JSON instead of a table.")]
+
+CONNECTOR_KINDS = [kind for kind, entry in CONNECTOR_REGISTRY.items() if entry.creatable]
+"""Kinds ``connectors create/validate --kind`` accept (from the registry; upload is the server's own)."""
+LISTED_KINDS = list(CONNECTOR_REGISTRY)
+"""Kinds ``connectors list --kind`` filters by."""
+
+
+def _kind_check(kinds: list[str]) -> Callable[[str | None], str | None]:
+    """A --kind callback: one of ``kinds`` or a source_type number, refused before any request."""
+    numbers = {str(int(CONNECTOR_REGISTRY[k].source_type)) for k in kinds}
+
+    def check(value: str | None) -> str | None:
+        if value is None or value.lower() in kinds or value in numbers:
+            return value
+        raise typer.BadParameter(f"use one of {', '.join(kinds)} (or its source_type number)")
+
+    return check
+
+
+def _kind_option(kinds: list[str], default: Any = None) -> Any:
+    return typer.Option(default, help=f"{', '.join(kinds)} or a source_type.", callback=_kind_check(kinds))
+
 
 connectors_app = typer.Typer(help="Connectors of a running API.", no_args_is_help=True)
 volumes_app = typer.Typer(help="Volumes of a running API.", no_args_is_help=True)
@@ -102,7 +125,7 @@ def _volume_id(api: IngestflowClient, ref: str) -> str:
 
 @connectors_app.command("list")
 def connectors_list(keyword: str = typer.Option("", help="Name contains."),
-                    kind: str = typer.Option(None, help="s3, oss, local, … or a source_type."),
+                    kind: str = _kind_option(LISTED_KINDS),
                     page: int = 1, page_size: int = 50,
                     api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey = DEFAULT_API_KEY, as_json: AsJson = False) -> None:
     """List connectors (secrets are masked by the server)."""
@@ -113,7 +136,7 @@ def connectors_list(keyword: str = typer.Option("", help="Name contains."),
 
 
 @connectors_app.command("create")
-def connectors_create(name: str, kind: str = typer.Option(..., help="s3, oss, minio, hdfs, mo, dify, local."),
+def connectors_create(name: str, kind: str = _kind_option(CONNECTOR_KINDS, ...),
                       config: str = typer.Option("{}", help="The kind's config as JSON."),
                       root: str = typer.Option(None, help="Shortcut for a local connector's root directory."),
                       api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey = DEFAULT_API_KEY, as_json: AsJson = False) -> None:
@@ -140,7 +163,7 @@ def _json_option(raw: str, name: str) -> dict[str, Any]:
 
 @connectors_app.command("validate")
 def connectors_validate(connector_id: int = typer.Argument(None, help="A stored connector; or --kind/--config."),
-                        kind: str = typer.Option(None), config: str = typer.Option("{}"),
+                        kind: str = _kind_option(CONNECTOR_KINDS), config: str = typer.Option("{}"),
                         api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey = DEFAULT_API_KEY,
                         as_json: AsJson = False) -> None:
     """Really connect: valid, or why not (exit code 1 when not valid)."""

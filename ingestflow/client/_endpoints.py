@@ -14,10 +14,12 @@ from ingestflow.client.models import (
     CONFIG_FIELDS, Connector, LoadRun, Page, RetryResult, SourceFile, Task, TaskFiles, UploadResult, Validation,
     Volume,
 )
+from ingestflow.connectors.registry import CONNECTOR_REGISTRY  # light: pydantic models, SDKs load lazily
 
-SOURCE_TYPES = {"dify": 1, "hdfs": 2, "mo": 3, "oss": 4, "s3": 5, "local": 6, "minio": 8}
-"""Connector kinds by name → seed 002 ``source_type`` (7, uploads, is created by the server only)."""
-CONFIG_FIELD_BY_TYPE = {v: k for k, v in SOURCE_TYPES.items()}
+SOURCE_TYPES = {kind: int(entry.source_type) for kind, entry in CONNECTOR_REGISTRY.items()}
+"""Connector kinds by name → seed 002 ``source_type``, from the connector registry (``upload``, 7, is
+created by the server only: it is here to filter listings by)."""
+CONFIG_FIELD_BY_TYPE = {int(entry.source_type): entry.config_field for entry in CONNECTOR_REGISTRY.values()}
 RUN_ONCE = 4
 
 UploadItem = str | Path | tuple[str, bytes]

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import uuid
+
+import httpx
+import pytest
+
 from tests.integration.api.conftest import KEY, SECRET, ok_data
 
 S3 = {"endpoint": "127.0.0.1:9", "access_key_id": "AKIA-test", "access_key_secret": SECRET,
@@ -114,3 +119,82 @@ def test_connector_in_use_cannot_be_deleted(client, local_connector, volume) -> 
     listed = ok_data(client.get("/connectors/list", params={"keyword": "local-src"}))["connectors"][0]
     assert task_id in listed["related_task_ids"]
     ok_data(client.post("/task/delete", json={"task_id": task_id}))
+
+
+# -- a source's rejected credentials are a 4xx about the connector, never our 401 -------------------
+
+@pytest.fixture(scope="module")
+def s3_bucket() -> dict:
+    """A bucket on the process's moto server, and a good s3 config for it."""
+    from tests.integration.connectors.conftest import shared_s3_server
+
+    server = shared_s3_server()
+    bucket = f"api-creds-{uuid.uuid4().hex[:8]}"
+    server.client().create_bucket(Bucket=bucket)
+    server.client().put_object(Bucket=bucket, Key="doc.txt", Body=b"hello")
+    return {"endpoint": server.endpoint, "access_key_id": server.access_key, "access_key_secret": server.secret_key,
+            "bucket_name": bucket}
+
+
+def test_wrong_source_secret_is_a_400_naming_the_field(client, s3_bucket) -> None:
+    wrong = {**s3_bucket, "access_key_secret": SECRET}
+    cid = ok_data(client.post("/connectors", json={"name": "s3-wrong-secret", "source_type": 5, "s3": wrong}))["id"]
+    r = client.get("/connectors/files/list", params={"connector_id": cid})
+    assert r.status_code == 400, r.text
+    assert r.json()["code"] == "ErrSourceCredentials" and "s3.access_key_secret" in r.json()["msg"]
+    for body in ({"source_type": 5, "s3": wrong}, {"connector_id": cid}):
+        data = ok_data(client.post("/connectors/validate", json=body))
+        assert data["valid"] is False and data["code"] == "ErrSourceCredentials"
+        assert "s3.access_key_secret" in data["reason"]
+    unknown_id = ok_data(client.post("/connectors/validate", json={"source_type": 5, "s3": {**s3_bucket,
+                                                                   "access_key_id": "AKIAUNKNOWN000"}}))
+    assert unknown_id["valid"] is False and "s3.access_key_id" in unknown_id["reason"]
+    assert ok_data(client.post("/connectors/validate", json={"source_type": 5, "s3": s3_bucket})) == {"valid": True}
+    assert SECRET not in r.text
+
+    from ingestflow.client import IngestflowClient
+    from ingestflow.client.errors import AuthenticationError, BadRequestError
+
+    with IngestflowClient("http://testserver", api_key=KEY, transport=_Through(client)) as api:
+        with pytest.raises(BadRequestError) as info:
+            api.list_source_files(cid)
+        assert not isinstance(info.value, AuthenticationError) and "s3.access_key_secret" in info.value.msg
+    with IngestflowClient("http://testserver", api_key="not-the-key", transport=_Through(client)) as api:
+        with pytest.raises(AuthenticationError):  # a bad moi-key is still our 401
+            api.list_source_files(cid)
+    ok_data(client.delete(f"/connectors/{cid}"))
+
+
+class _Through(httpx.BaseTransport):
+    """The Python client's requests sent through the test app (the request's moi-key wins)."""
+
+    def __init__(self, client) -> None:  # noqa: ANN001
+        self.client = client
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        r = self.client.request(request.method, str(request.url), headers=dict(request.headers),
+                                content=request.read())
+        return httpx.Response(r.status_code, content=r.content,
+                              headers={"content-type": r.headers.get("content-type", "")})
+
+
+def test_openapi_documents_connector_routes(client) -> None:
+    from ingestflow.connectors import CONNECTOR_REGISTRY
+
+    spec = client.get("/openapi.json").json()
+    routes = [("post", "/connectors"), ("post", "/connectors/validate"), ("get", "/connectors/list"),
+              ("get", "/connectors/summary"), ("get", "/connectors/files/list"), ("post", "/connectors/upload"),
+              ("put", "/connectors/{connector_id}"), ("delete", "/connectors/{connector_id}")]
+    for method, path in routes:
+        op = spec["paths"][path][method]
+        assert "$ref" in op["responses"]["200"]["content"]["application/json"]["schema"], (method, path)
+        assert "401" in op["responses"] and "422" not in op["responses"], (method, path)
+    form = spec["paths"]["/connectors/upload"]["post"]["requestBody"]["content"]["multipart/form-data"]["schema"]
+    assert {"file", "data", "VolumeID", "meta"} <= set(form["properties"])
+    list_params = {p["name"] for p in spec["paths"]["/connectors/list"]["get"]["parameters"]}
+    assert {"keyword", "page", "page_size", "source_type", "source_type_list", "usage_type"} <= list_params
+    create = spec["components"]["schemas"]["ConnectorCreate"]["properties"]
+    for entry in CONNECTOR_REGISTRY.values():
+        assert (entry.config_field in create) == entry.creatable
+    s3 = create["s3"]["anyOf"][0]
+    assert s3["properties"]["access_key_secret"]["writeOnly"] is True and "bucket_name" in s3["required"]
