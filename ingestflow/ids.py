@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 import threading
 import time
 import uuid
@@ -46,3 +47,8 @@ def content_hash(text: str) -> str:
 def chunk_id(doc_id: str, position: int, text_hash: str) -> str:
     """Deterministic chunk id from (document, position, content hash): upserts never duplicate."""
     return hashlib.sha1(f"{doc_id}:{position}:{text_hash}".encode()).hexdigest()
+
+
+def slug(text: str) -> str:
+    """A short, Prefect-friendly slug for names and tags."""
+    return re.sub(r"[^A-Za-z0-9._-]+", "-", text).strip("-")[:40] or "x"

@@ -12,6 +12,10 @@ from pathlib import PurePosixPath
 from typing import Any
 
 
+MANUAL_RUN_TAG = "ingestflow:on-demand"
+"""Tag of flow runs started on demand (run-once creation, ``POST /task/run``, retry): they never collapse."""
+
+
 class SourceType(IntEnum):
     """Connector kinds: 1–5 as in seed 002, 6–8 are ingestflow extensions."""
 

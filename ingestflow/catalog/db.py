@@ -1,21 +1,69 @@
-"""Engine and sessions for the catalog (SQLite by default, PostgreSQL by URL)."""
+"""Engine, migrations and units of work for the catalog (SQLite by default, PostgreSQL by URL).
+
+The schema is owned by Alembic (``ingestflow/catalog/migrations``): the first engine of a process
+for a URL upgrades that database to the newest revision, so a catalog made by an earlier release
+is upgraded in place. Callers work through a unit of work::
+
+    with catalog() as c:                  # one transaction: commit on success, rollback on error
+        task = c.tasks.get(task_id)
+        c.files.mark([...])
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, inspect, text
+from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.orm import Session, sessionmaker
 
-from ingestflow.catalog.models import Base
 from ingestflow.settings import get_settings
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+_migrate_lock = threading.Lock()
+
+
+def _sqlite_pragmas(dbapi_conn, _record) -> None:  # noqa: ANN001
+    cur = dbapi_conn.cursor()
+    cur.execute("PRAGMA journal_mode=WAL")
+    cur.execute("PRAGMA synchronous=NORMAL")
+    cur.execute("PRAGMA foreign_keys=ON")
+    cur.execute("PRAGMA busy_timeout=30000")
+    cur.close()
+
+
+def alembic_config(engine: Engine):  # noqa: ANN201
+    """An Alembic config for ``engine`` (no alembic.ini: the script location is the package's)."""
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine, revision: str = "head") -> None:
+    """Upgrade the catalog at ``engine`` to ``revision`` (idempotent; concurrent callers wait)."""
+    from alembic import command
+
+    with _migrate_lock:
+        command.upgrade(alembic_config(engine), revision)
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The catalog's Alembic revision (None for a database no release has touched)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
 
 
 @lru_cache(maxsize=8)
 def engine_for(url: str) -> Engine:
-    """One engine per URL per process, with the schema created."""
+    """One engine per URL per process, its database upgraded to the newest schema."""
     is_sqlite = url.startswith("sqlite")
     engine = create_engine(
         url,
@@ -23,45 +71,9 @@ def engine_for(url: str) -> Engine:
         pool_pre_ping=not is_sqlite,
     )
     if is_sqlite:
-        @event.listens_for(engine, "connect")
-        def _sqlite_pragmas(dbapi_conn, _record):  # noqa: ANN001
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=NORMAL")
-            cur.execute("PRAGMA foreign_keys=ON")
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.close()
-    Base.metadata.create_all(engine)
-    add_missing_columns(engine)
+        event.listen(engine, "connect", _sqlite_pragmas)
+    migrate(engine)
     return engine
-
-
-def add_missing_columns(engine: Engine) -> list[str]:
-    """Additive schema evolution: add columns a newer release declares to existing tables.
-
-    ``create_all`` creates missing tables but never alters existing ones, so a catalog made by
-    an older ingestflow would fail on the first new column. Only additions are handled (with the
-    column's scalar default as the SQL default); anything else needs a real migration.
-    """
-    inspector = inspect(engine)
-    added = []
-    with engine.begin() as conn:
-        for table in Base.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            present = {col["name"] for col in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name in present:
-                    continue
-                ddl_type = column.type.compile(dialect=engine.dialect)
-                default = ""
-                if column.default is not None and column.default.is_scalar:
-                    value = column.default.arg
-                    literal = int(value) if isinstance(value, bool) else value
-                    default = f" DEFAULT {literal!r}" if isinstance(literal, str) else f" DEFAULT {literal}"
-                conn.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {ddl_type}{default}'))
-                added.append(f"{table.name}.{column.name}")
-    return added
 
 
 def get_engine() -> Engine:

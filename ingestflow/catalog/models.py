@@ -12,6 +12,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from ingestflow.taskconfig import ProcessConfig, SourceConfig
+
 
 def now_ts() -> int:
     """Unix seconds, the seed's timestamp unit."""
@@ -76,6 +78,16 @@ class LoadTask(Base):
     end_at: Mapped[int] = mapped_column(BigInteger, default=0)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+    @property
+    def source(self) -> SourceConfig:
+        """``source_config``, typed."""
+        return SourceConfig.stored(self.source_config)
+
+    @property
+    def process(self) -> ProcessConfig:
+        """``process_config``, typed."""
+        return ProcessConfig.stored(self.process_config)
 
 
 class TaskFile(Base):

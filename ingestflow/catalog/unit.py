@@ -1,0 +1,47 @@
+"""The catalog's unit of work: every repository over one session, one transaction."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ingestflow.catalog.connectors import Connectors
+from ingestflow.catalog.db import session_scope
+from ingestflow.catalog.files import TaskFiles
+from ingestflow.catalog.knowledge import Documents, Queries, Segments
+from ingestflow.catalog.models import Connector, LoadRun, LoadTask, TaskFile, Volume
+from ingestflow.catalog.runs import Runs
+from ingestflow.catalog.tasks import Tasks
+from ingestflow.catalog.volumes import Volumes
+
+
+class Catalog:
+    """Repositories sharing one session: what a caller does inside one ``with catalog()`` commits together."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.connectors = Connectors(session)
+        self.volumes = Volumes(session)
+        self.tasks = Tasks(session)
+        self.files = TaskFiles(session)
+        self.runs = Runs(session)
+        self.documents = Documents(session)
+        self.segments = Segments(session)
+        self.queries = Queries(session)
+
+    def row_counts(self) -> dict[str, int]:
+        """Rows per core table (tests check that a failed request leaves nothing behind)."""
+        return {m.__tablename__: int(self.session.scalar(select(func.count()).select_from(m)) or 0)
+                for m in (Connector, Volume, LoadTask, TaskFile, LoadRun)}
+
+
+@contextmanager
+def catalog() -> Iterator[Catalog]:
+    """A unit of work on the configured catalog: commit on success, roll back on error."""
+    with session_scope() as session:
+        yield Catalog(session)
+
+
