@@ -18,7 +18,7 @@ import fcntl
 import os
 from typing import IO
 
-from ingestflow.catalog import ops
+from ingestflow.catalog import catalog
 from ingestflow.settings import get_settings
 
 
@@ -50,7 +50,8 @@ def collapsed_by(task_id: str, due_at: float | None) -> float | None:
     is redundant), else None."""
     if due_at is None:
         return None
-    return ops.completed_run_since(task_id, due_at)
+    with catalog() as c:
+        return c.runs.completed_since(task_id, due_at)
 
 
 def due_time() -> float | None:
@@ -59,7 +60,7 @@ def due_time() -> float | None:
     try:
         from prefect.runtime import flow_run
 
-        from ingestflow.orchestration.deployments import MANUAL_RUN_TAG
+        from ingestflow.records import MANUAL_RUN_TAG
 
         if MANUAL_RUN_TAG in (flow_run.tags or []):
             return None

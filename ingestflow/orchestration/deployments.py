@@ -13,49 +13,41 @@ from typing import Any
 from uuid import UUID
 
 from ingestflow.errors import IngestError, ProviderUnavailable
-from ingestflow.records import LoadIntervalType
+from ingestflow.records import MANUAL_RUN_TAG, LoadIntervalType
+from ingestflow.ids import slug
 from ingestflow.settings import get_settings
+from ingestflow.taskconfig import SourceConfig
 
-WORK_POOL = "ingestflow"
 FLOW_NAME = "ingestflow-load"
 ENTRYPOINT = "ingestflow.flows.load:load_task"  # a module path, imported on the worker: no checkout needed
 
 FIXED_MINUTES = {LoadIntervalType.MIN_5: 5, LoadIntervalType.MIN_10: 10, LoadIntervalType.MIN_30: 30,
                  LoadIntervalType.HOUR_2: 120, LoadIntervalType.HOUR_4: 240, LoadIntervalType.HOUR_6: 360,
                  LoadIntervalType.HOUR_12: 720}
-MANUAL_RUN_TAG = "ingestflow:on-demand"  # runs started by the API (run-once, /task/run, retry): never collapsed
 ACTIVE_STATES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
 
 _pool_ready: set[str] = set()
 
 
-def _client():  # noqa: ANN202
+def client():  # noqa: ANN201
+    """A sync Prefect client (``PREFECT_API_URL``, or the ephemeral API when unset)."""
     from prefect.client.orchestration import get_client
 
     return get_client(sync_client=True)
 
 
-def _wrap(what: str, exc: Exception) -> IngestError:
+def wrap(what: str, exc: Exception) -> IngestError:
+    """A Prefect failure as ProviderUnavailable (an IngestError passes through)."""
     if isinstance(exc, IngestError):
         return exc
     return ProviderUnavailable(f"Prefect {what} failed: {type(exc).__name__}: {str(exc)[:200]}")
 
 
-def load_mode(source_config: dict[str, Any]) -> tuple[int, int]:
-    """(load_interval_type, interval multiplier ≥ 1) of a task's source_config."""
-    mode = ((source_config or {}).get("common_file_task_config") or {}).get("load_mode_config") or {}
-    return int(mode.get("load_interval_type") or 0), max(int(mode.get("interval") or 0), 1)
-
-
-def is_run_once(source_config: dict[str, Any]) -> bool:
-    return load_mode(source_config)[0] in (LoadIntervalType.UNKNOWN, LoadIntervalType.ONCE)
-
-
-def schedule_for(source_config: dict[str, Any]):  # noqa: ANN201
+def schedule_for(source: SourceConfig):  # noqa: ANN201
     """The Prefect schedule of a task's load mode, or None for a run-once task."""
     from prefect.client.schemas.schedules import CronSchedule, IntervalSchedule
 
-    kind, n = load_mode(source_config)
+    kind, n = source.load_mode.load_interval_type, source.load_mode.every
     settings = get_settings()
     tz = settings.timezone
     if kind == LoadIntervalType.DAILY:
@@ -71,31 +63,37 @@ def schedule_for(source_config: dict[str, Any]):  # noqa: ANN201
     return None
 
 
-def _schedules(source_config: dict[str, Any]) -> list[Any]:
+def _schedules(source: SourceConfig) -> list[Any]:
     from prefect.client.schemas.actions import DeploymentScheduleCreate
 
-    schedule = schedule_for(source_config)
+    schedule = schedule_for(source)
     return [DeploymentScheduleCreate(schedule=schedule, active=True)] if schedule is not None else []
 
 
-def ensure_work_pool(name: str = WORK_POOL, type: str = "process") -> None:  # noqa: A002
+def work_pool() -> str:
+    """The work pool of this environment's deployments (setting ``work_pool``)."""
+    return get_settings().work_pool
+
+
+def ensure_work_pool(name: str | None = None, type: str = "process") -> None:  # noqa: A002
     """Create the work pool when it does not exist (once per process)."""
+    name = name or work_pool()
     if name in _pool_ready:
         return
     from prefect.client.schemas.actions import WorkPoolCreate
     from prefect.exceptions import ObjectAlreadyExists, ObjectNotFound
 
     try:
-        with _client() as client:
+        with client() as c:
             try:
-                client.read_work_pool(name)
+                c.read_work_pool(name)
             except ObjectNotFound:
                 try:
-                    client.create_work_pool(WorkPoolCreate(name=name, type=type))
+                    c.create_work_pool(WorkPoolCreate(name=name, type=type))
                 except ObjectAlreadyExists:
                     pass
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("work pool setup", exc) from None
+        raise wrap("work pool setup", exc) from None
     _pool_ready.add(name)
 
 
@@ -103,17 +101,15 @@ def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> 
     """Create the task's deployment (schedule from its load mode); returns the deployment id."""
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
 
-    from ingestflow.catalog.ops import slug
-
     ensure_work_pool()
     try:
-        with _client() as client:
-            flow_id = client.create_flow_from_name(FLOW_NAME)
-            deployment_id = client.create_deployment(
+        with client() as c:
+            flow_id = c.create_flow_from_name(FLOW_NAME)
+            deployment_id = c.create_deployment(
                 flow_id=flow_id, name=f"task-{task.id}", entrypoint=ENTRYPOINT,
-                work_pool_name=WORK_POOL, parameters={"task_id": str(task.id)},
+                work_pool_name=work_pool(), parameters={"task_id": str(task.id)},
                 tags=[f"task:{task.id}", f"connector:{connector_kind}", f"volume:{slug(volume_name)}"],
-                schedules=_schedules(task.source_config), concurrency_limit=1,
+                schedules=_schedules(task.source), concurrency_limit=1,
                 # a run due while one is in flight waits for the slot (it is not dropped: a retry
                 # or an edit made mid-run must still be picked up); flows/run_guard.py then skips
                 # it as "collapsed" if a run that started after it was due already completed
@@ -121,37 +117,37 @@ def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> 
                 description=f"ingestflow load task {task.id}",
             )
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("deployment creation", exc) from None
+        raise wrap("deployment creation", exc) from None
     return str(deployment_id)
 
 
-def replace_schedules(deployment_id: str, source_config: dict[str, Any], *, active: bool = True) -> None:
+def replace_schedules(deployment_id: str, source: SourceConfig, *, active: bool = True) -> None:
     """Swap a deployment's schedules for the ones of a new load mode."""
     try:
-        with _client() as client:
-            for sched in client.read_deployment_schedules(UUID(deployment_id)):
-                client.delete_deployment_schedule(UUID(deployment_id), sched.id)
-            schedules = _schedules(source_config)
+        with client() as c:
+            for sched in c.read_deployment_schedules(UUID(deployment_id)):
+                c.delete_deployment_schedule(UUID(deployment_id), sched.id)
+            schedules = _schedules(source)
             for sched in schedules:
                 sched.active = active
             if schedules:
-                client.create_deployment_schedules(UUID(deployment_id), schedules)
+                c.create_deployment_schedules(UUID(deployment_id), schedules)
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("schedule update", exc) from None
+        raise wrap("schedule update", exc) from None
 
 
 def run_deployment(deployment_id: str, parameters: dict[str, Any] | None = None) -> str:
     """Create a flow run of the deployment now; returns the flow run id."""
     try:
-        with _client() as client:
-            run = client.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters or None,
+        with client() as c:
+            run = c.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters or None,
                                                          tags=[MANUAL_RUN_TAG])
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("flow run creation", exc) from None
+        raise wrap("flow run creation", exc) from None
     return str(run.id)
 
 
-def _runs(client: Any, deployment_id: str, states: tuple[str, ...]) -> list[Any]:
+def _runs(c: Any, deployment_id: str, states: tuple[str, ...]) -> list[Any]:
     from prefect.client.schemas.filters import (
         DeploymentFilter,
         DeploymentFilterId,
@@ -161,7 +157,7 @@ def _runs(client: Any, deployment_id: str, states: tuple[str, ...]) -> list[Any]
     )
     from prefect.client.schemas.objects import StateType
 
-    return client.read_flow_runs(
+    return c.read_flow_runs(
         deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[UUID(deployment_id)])),
         flow_run_filter=FlowRunFilter(state=FlowRunFilterState(
             type=FlowRunFilterStateType(any_=[StateType(s) for s in states]))),
@@ -172,10 +168,10 @@ def _runs(client: Any, deployment_id: str, states: tuple[str, ...]) -> list[Any]
 def has_running_flow(deployment_id: str) -> bool:
     """True when a flow run of the deployment is pending or running."""
     try:
-        with _client() as client:
-            return bool(_runs(client, deployment_id, ("PENDING", "RUNNING")))
+        with client() as c:
+            return bool(_runs(c, deployment_id, ("PENDING", "RUNNING")))
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("flow run lookup", exc) from None
+        raise wrap("flow run lookup", exc) from None
 
 
 def cancel_runs(deployment_id: str, states: tuple[str, ...] = ("SCHEDULED",)) -> int:
@@ -183,30 +179,30 @@ def cancel_runs(deployment_id: str, states: tuple[str, ...] = ("SCHEDULED",)) ->
     from prefect.states import Cancelled, Cancelling
 
     try:
-        with _client() as client:
-            runs = _runs(client, deployment_id, states)
+        with client() as c:
+            runs = _runs(c, deployment_id, states)
             for run in runs:
                 state = Cancelling() if run.state_type and run.state_type.value in ("RUNNING", "PENDING") else Cancelled()
-                client.set_flow_run_state(run.id, state, force=True)
+                c.set_flow_run_state(run.id, state, force=True)
             return len(runs)
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("flow run cancel", exc) from None
+        raise wrap("flow run cancel", exc) from None
 
 
 def pause(deployment_id: str) -> None:
     try:
-        with _client() as client:
-            client.pause_deployment(UUID(deployment_id))
+        with client() as c:
+            c.pause_deployment(UUID(deployment_id))
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("deployment pause", exc) from None
+        raise wrap("deployment pause", exc) from None
 
 
 def resume(deployment_id: str) -> None:
     try:
-        with _client() as client:
-            client.resume_deployment(UUID(deployment_id))
+        with client() as c:
+            c.resume_deployment(UUID(deployment_id))
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("deployment resume", exc) from None
+        raise wrap("deployment resume", exc) from None
 
 
 def delete(deployment_id: str) -> None:
@@ -215,20 +211,20 @@ def delete(deployment_id: str) -> None:
 
     try:
         cancel_runs(deployment_id, ACTIVE_STATES[:3])
-        with _client() as client:
-            client.delete_deployment(UUID(deployment_id))
+        with client() as c:
+            c.delete_deployment(UUID(deployment_id))
     except ObjectNotFound:
         return
     except Exception as exc:  # noqa: BLE001
-        raise _wrap("deployment delete", exc) from None
+        raise wrap("deployment delete", exc) from None
 
 
 def read(deployment_id: str) -> Any:
     """The deployment (tests and diagnostics)."""
-    with _client() as client:
-        return client.read_deployment(UUID(deployment_id))
+    with client() as c:
+        return c.read_deployment(UUID(deployment_id))
 
 
 def flow_runs(deployment_id: str, states: tuple[str, ...] = ACTIVE_STATES + ("COMPLETED", "FAILED", "CANCELLED", "CRASHED")) -> list[Any]:
-    with _client() as client:
-        return _runs(client, deployment_id, states)
+    with client() as c:
+        return _runs(c, deployment_id, states)

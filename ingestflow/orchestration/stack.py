@@ -1,12 +1,13 @@
-"""``ingestflow up``: the whole stack on 127.0.0.1, as child processes of one command.
+"""``ingestflow up``: the whole stack on 127.0.0.1, as supervised child processes of one command.
 
     prefect server  :4200   (PREFECT_HOME in the data dir; UI at http://127.0.0.1:4200)
     milvus lite     :19530  (the data dir's milvus.db served over gRPC, so the API and the
                              worker can share it; a Lite file can be opened by one process only)
-    prefect worker          (pool "ingestflow", type process; runs the installed package)
+    prefect worker × N      (pool ``work_pool``, default "ingestflow", type process; runs the installed package)
     API (uvicorn)   :8000   (docs at /docs)
 
-Ctrl-C (SIGINT) or SIGTERM stops every child: terminate, wait, kill after a timeout.
+A child that dies is restarted (back-off 1, 2, 4 … 30 s) and the restart is printed; the stack
+stops only on Ctrl-C (SIGINT) or SIGTERM: terminate, wait, kill after a timeout.
 ``python -m ingestflow.orchestration.stack milvus DB_FILE ADDRESS`` runs only the Milvus Lite server.
 """
 
@@ -17,76 +18,18 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
-
+from ingestflow.orchestration.processes import ChildProcesses, http_ok, port_open
 from ingestflow.settings import Settings, get_settings, prepare_environment
 
-
-@dataclass
-class Stack:
-    """Child processes of ``ingestflow up``, stopped in reverse order."""
-
-    children: list[tuple[str, subprocess.Popen]] = field(default_factory=list)
-
-    def start(self, name: str, cmd: list[str], env: dict[str, str]) -> subprocess.Popen:
-        proc = subprocess.Popen(cmd, env=env, cwd=env.get("INGESTFLOW_DATA_DIR"), start_new_session=True)
-        self.children.append((name, proc))
-        return proc
-
-    def stop(self, timeout: float = 10.0) -> None:
-        for _name, proc in reversed(self.children):
-            if proc.poll() is None:
-                proc.terminate()
-        deadline = time.monotonic() + timeout
-        for _name, proc in reversed(self.children):
-            try:
-                proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait(timeout=5)
-        self.children.clear()
-
-    def dead(self) -> str | None:
-        for name, proc in self.children:
-            if proc.poll() is not None:
-                return f"{name} exited with code {proc.returncode}"
-        return None
-
-
-def wait_http(url: str, timeout: float, stack: Stack) -> None:
-    """Poll ``url`` until it answers 2xx; RuntimeError on timeout or when a child died."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (problem := stack.dead()) is not None:
-            raise RuntimeError(problem)
-        try:
-            if httpx.get(url, timeout=2).is_success:
-                return
-        except httpx.HTTPError:
-            pass
-        time.sleep(0.5)
-    raise RuntimeError(f"{url} did not answer within {timeout:.0f}s")
-
-
-def wait_port(host: str, port: int, timeout: float, stack: Stack) -> None:
-    import socket
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if (problem := stack.dead()) is not None:
-            raise RuntimeError(problem)
-        with socket.socket() as sock:
-            sock.settimeout(1)
-            if sock.connect_ex((host, port)) == 0:
-                return
-        time.sleep(0.3)
-    raise RuntimeError(f"{host}:{port} did not open within {timeout:.0f}s")
+MAX_BACKOFF_S = 30.0
 
 
 def stack_env(settings: Settings, prefect_port: int, milvus_uri: str | None) -> dict[str, str]:
+    """The environment every child of the stack gets (one data dir, one Prefect API, one Milvus)."""
     env = dict(os.environ)
     env.update({
         "PREFECT_HOME": str(settings.resolved_prefect_home),
@@ -95,21 +38,85 @@ def stack_env(settings: Settings, prefect_port: int, milvus_uri: str | None) -> 
         "DO_NOT_TRACK": "1",
         "INGESTFLOW_DATA_DIR": str(settings.resolved_data_dir),
     })
+    env.setdefault("PREFECT_WORKER_QUERY_SECONDS", "2")  # the API waits for job runs: pick them up quickly
     if milvus_uri:
         env["INGESTFLOW_MILVUS_URI"] = milvus_uri
     return env
 
 
-def up(api_port: int = 8000, prefect_port: int = 4200, milvus_port: int = 19530, with_milvus: bool = True,
-       echo=print) -> int:  # noqa: ANN001
-    """Start server, Milvus, worker and API; block until a signal or a child dies."""
+def bin_path(name: str) -> str:
+    """A console script of this environment (``prefect``), else the one on PATH."""
+    candidate = Path(sys.executable).parent / name
+    return str(candidate) if candidate.exists() else name
+
+
+@dataclass
+class Service:
+    """One supervised child: how to start it and how to tell it is ready."""
+
+    name: str
+    cmd: list[str]
+    ready: Callable[[], bool] = lambda: True
+    ready_timeout_s: float = 60.0
+    restarts: int = 0
+    proc: subprocess.Popen | None = None
+    next_start: float = 0.0
+    backoff_s: float = field(default=1.0)
+
+
+class Supervisor:
+    """Starts services in order, restarts the ones that die (with back-off), stops all on request."""
+
+    def __init__(self, env: dict[str, str], echo: Callable[[str], None] = print) -> None:
+        self.env, self.echo = env, echo
+        self.services: list[Service] = []
+        self.procs = ChildProcesses()
+
+    def start(self, service: Service) -> None:
+        """Start a service and wait until it is ready (RuntimeError when it dies or times out)."""
+        self.services.append(service)
+        self._spawn(service)
+        self.procs.wait_until(service.ready, service.name, service.ready_timeout_s)
+
+    def _spawn(self, service: Service) -> None:
+        service.proc = self.procs.start(service.name, service.cmd, self.env, cwd=self.env.get("INGESTFLOW_DATA_DIR"))
+
+    def check(self) -> None:
+        """Restart every service whose process has exited, each after its back-off."""
+        now = time.monotonic()
+        for service in self.services:
+            proc = service.proc
+            if proc is None or proc.poll() is None:
+                continue
+            if not service.next_start:
+                service.next_start = now + service.backoff_s
+                self.echo(f"{service.name} exited with code {proc.returncode}; restarting in {service.backoff_s:g} s")
+                continue
+            if now >= service.next_start:
+                self.procs.children = [(n, p) for n, p in self.procs.children if p is not proc]
+                self._spawn(service)
+                service.restarts += 1
+                service.next_start = 0.0
+                service.backoff_s = min(service.backoff_s * 2, MAX_BACKOFF_S)
+                self.echo(f"{service.name} restarted (restart {service.restarts})")
+
+    def settle(self) -> None:
+        """A service that stayed up for a while gets its short back-off back."""
+        for service in self.services:
+            if service.proc is not None and service.proc.poll() is None and not service.next_start:
+                service.backoff_s = max(1.0, service.backoff_s / 2)
+
+    def stop(self) -> None:
+        self.procs.stop()
+
+
+def up(api_port: int = 8000, prefect_port: int = 4200, milvus_port: int = 19530, workers: int = 1,
+       echo: Callable[[str], None] = print) -> int:
+    """Start server, Milvus, worker(s) and API; supervise them until SIGINT/SIGTERM."""
     settings = prepare_environment(get_settings())
-    bin_dir = Path(sys.executable).parent
-    prefect = str(bin_dir / "prefect") if (bin_dir / "prefect").exists() else "prefect"
-    use_lite_server = with_milvus and not settings.milvus_uri
+    use_lite_server = not settings.milvus_uri
     milvus_uri = f"http://127.0.0.1:{milvus_port}" if use_lite_server else None
-    env = stack_env(settings, prefect_port, milvus_uri)
-    stack = Stack()
+    supervisor = Supervisor(stack_env(settings, prefect_port, milvus_uri), echo)
     stopping = {"signal": None}
 
     def on_signal(signum, _frame) -> None:  # noqa: ANN001
@@ -117,29 +124,35 @@ def up(api_port: int = 8000, prefect_port: int = 4200, milvus_port: int = 19530,
         raise KeyboardInterrupt
 
     previous = {sig: signal.signal(sig, on_signal) for sig in (signal.SIGINT, signal.SIGTERM)}
+    prefect = bin_path("prefect")
     try:
         echo(f"data dir: {settings.resolved_data_dir}")
-        stack.start("prefect server", [prefect, "server", "start", "--host", "127.0.0.1", "--port", str(prefect_port)],
-                    env)
-        wait_http(f"http://127.0.0.1:{prefect_port}/api/health", 120, stack)
+        supervisor.start(Service("prefect server", [prefect, "server", "start", "--host", "127.0.0.1", "--port",
+                                                    str(prefect_port)],
+                                 lambda: http_ok(f"http://127.0.0.1:{prefect_port}/api/health"), 120))
         if use_lite_server:
             db_file = str(settings.resolved_data_dir / "milvus.db")
-            stack.start("milvus lite", [sys.executable, "-m", "ingestflow.orchestration.stack", "milvus", db_file,
-                                        f"127.0.0.1:{milvus_port}"], env)
-            wait_port("127.0.0.1", milvus_port, 60, stack)
-        stack.start("prefect worker", [prefect, "worker", "start", "--pool", "ingestflow", "--type", "process",
-                                       "--install-policy", "never"], env)
-        stack.start("api", [sys.executable, "-m", "uvicorn", "ingestflow.api.main:create_app", "--factory",
-                            "--host", "127.0.0.1", "--port", str(api_port)], env)
-        wait_http(f"http://127.0.0.1:{api_port}/health", 60, stack)
+            supervisor.start(Service("milvus lite", [sys.executable, "-m", "ingestflow.orchestration.stack", "milvus",
+                                                     db_file, f"127.0.0.1:{milvus_port}"],
+                                     lambda: port_open("127.0.0.1", milvus_port)))
+        for i in range(workers):
+            supervisor.start(Service(f"prefect worker {i + 1}" if workers > 1 else "prefect worker",
+                                     [prefect, "worker", "start", "--pool", settings.work_pool, "--type", "process",
+                                      "--install-policy", "never", "--name", f"ingestflow-{os.uname().nodename}-{i + 1}"]))
+        supervisor.start(Service("api", [sys.executable, "-m", "uvicorn", "ingestflow.api.main:create_app", "--factory",
+                                         "--host", "127.0.0.1", "--port", str(api_port)],
+                                 lambda: http_ok(f"http://127.0.0.1:{api_port}/health")))
         echo(f"API:       http://127.0.0.1:{api_port}  (docs: http://127.0.0.1:{api_port}/docs)")
         echo(f"Prefect:   http://127.0.0.1:{prefect_port}")
         echo(f"Milvus:    {milvus_uri or settings.resolved_milvus_uri}")
         echo("Ctrl-C stops everything.")
-        while (problem := stack.dead()) is None:
+        ticks = 0
+        while True:
             time.sleep(1)
-        echo(f"stopping: {problem}")
-        return 1
+            supervisor.check()
+            ticks += 1
+            if ticks % 60 == 0:
+                supervisor.settle()
     except KeyboardInterrupt:
         echo("stopping…")
         return 0
@@ -149,7 +162,7 @@ def up(api_port: int = 8000, prefect_port: int = 4200, milvus_port: int = 19530,
     finally:
         for sig, handler in previous.items():
             signal.signal(sig, handler)
-        stack.stop()
+        supervisor.stop()
 
 
 def serve_milvus(db_file: str, address: str) -> None:
