@@ -9,7 +9,6 @@ their tenant/org whatever the request says. Admin routes refuse them.
 from __future__ import annotations
 
 import hmac
-from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Security
@@ -17,46 +16,32 @@ from fastapi.security import APIKeyHeader
 
 from ingestflow.errors import AuthError, Forbidden
 from ingestflow.settings import get_settings
+from ingestflow.tenancy import ADMIN, Scope
 
 _moi_key = APIKeyHeader(name="moi-key", auto_error=False, description="API key (header name is case-insensitive).")
-
-
-@dataclass(frozen=True)
-class Caller:
-    """Who is calling: an admin (``tenant_code`` None) or a tenant-bound key."""
-
-    tenant_code: str | None = None
-    org_code: str | None = None
-
-    @property
-    def is_admin(self) -> bool:
-        return self.tenant_code is None
-
-    def __repr__(self) -> str:  # never the key itself
-        return "Caller(admin)" if self.is_admin else f"Caller(tenant={self.tenant_code!r}, org={self.org_code!r})"
 
 
 def _matches(given: bytes, secret: str) -> bool:
     return hmac.compare_digest(given, secret.encode())
 
 
-def identify(key: str | None) -> Caller:
-    """The caller a ``moi-key`` value stands for; AuthError when it is missing or unknown."""
+def identify(key: str | None) -> Scope:
+    """The scope a ``moi-key`` value stands for; AuthError when it is missing or unknown."""
     if not key:
         raise AuthError("missing moi-key header")
     given = key.encode()
     settings = get_settings()
     if any(_matches(given, k.get_secret_value()) for k in settings.api_keys):
-        return Caller()
+        return ADMIN
     for entry in settings.tenant_api_keys:
         secret, _, scope = entry.get_secret_value().partition(":")
         if secret and scope and _matches(given, secret):
             tenant, _, org = scope.partition(":")
-            return Caller(tenant_code=tenant, org_code=org or None)
+            return Scope(tenant_code=tenant, org_code=org or None)
     raise AuthError("invalid moi-key")
 
 
-def require_caller(key: Annotated[str | None, Security(_moi_key)] = None) -> Caller:
+def require_caller(key: Annotated[str | None, Security(_moi_key)] = None) -> Scope:
     """Any valid key: admin or tenant-bound (search and document routes)."""
     return identify(key)
 
@@ -69,4 +54,4 @@ def require_api_key(key: Annotated[str | None, Security(_moi_key)] = None) -> st
 
 
 ApiUser = Annotated[str, Depends(require_api_key)]
-CallerDep = Annotated[Caller, Depends(require_caller)]
+CallerDep = Annotated[Scope, Depends(require_caller)]

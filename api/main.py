@@ -42,6 +42,27 @@ def _validation_message(exc: RequestValidationError) -> str:
     return "; ".join(problems) or "invalid request"
 
 
+def _document_errors_as_400(app: FastAPI) -> None:
+    """OpenAPI as served: request-validation errors are 400 with the envelope (FastAPI would say 422)."""
+    from fastapi.openapi.utils import get_openapi
+
+    def openapi() -> dict:
+        if app.openapi_schema is None:
+            schema = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            for path in schema.get("paths", {}).values():
+                for operation in path.values():
+                    responses = operation.get("responses", {})
+                    if "422" in responses:
+                        responses.pop("422")
+                        responses.setdefault("400", {"description": "Bad input (the field is named)",
+                                                     "content": {"application/json": {"schema": {
+                                                         "$ref": "#/components/schemas/ErrorEnvelope"}}}})
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
 def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
@@ -72,6 +93,7 @@ def create_app() -> FastAPI:
         log.exception("unhandled error")
         return JSONResponse(error("ErrInternal", f"internal error: {type(exc).__name__}"), status_code=500)
 
+    _document_errors_as_400(app)
     app.include_router(health.router)
     secured = [Depends(require_api_key)]
     app.include_router(connectors.router, dependencies=secured)

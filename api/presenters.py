@@ -1,20 +1,26 @@
-"""Public shapes of catalog rows for the seed-002 family (secrets masked)."""
+"""Public shapes of catalog rows and search hits (secrets masked), built once for every route."""
 
 from __future__ import annotations
 
+import math
+from pathlib import PurePosixPath
 from typing import Any
 
 from ingestflow.api.schemas.connectors import ConnectorPublic
+from ingestflow.api.schemas.documents import DocumentPublic, Paginator, SegmentPublic
+from ingestflow.api.schemas.search import HitTestItem, SearchHitPublic, VectorDbEntity
 from ingestflow.api.schemas.tasks import TaskFilePublic, TaskPublic
-from ingestflow.catalog import ops, queries
-from ingestflow.catalog.models import Connector, LoadTask, TaskFile
+from ingestflow.catalog import catalog
+from ingestflow.catalog.knowledge import Document
+from ingestflow.catalog.models import Connector, LoadTask, SegmentState, TaskFile
 from ingestflow.connectors import entry_for
-from ingestflow.errors import IngestError
+from ingestflow.indexers.search import SearchHit
+from ingestflow.records import mime_type_for
 from ingestflow.services.connectors import masked_config
-from ingestflow.services.tasks import normalise_source_config
 
 
 def connector_public(connector: Connector, related: list[str]) -> dict[str, Any]:
+    """A connector as listed; its config under its kind's field with secrets masked."""
     entry = entry_for(connector.source_type)
     out = ConnectorPublic(id=connector.id, source_type=connector.source_type, name=connector.name,
                           status=connector.status, created_at=connector.created_at,
@@ -24,31 +30,94 @@ def connector_public(connector: Connector, related: list[str]) -> dict[str, Any]
     return out
 
 
-def task_public(task: LoadTask, connector_types: dict[int, int], volume_names: dict[str, str]) -> dict[str, Any]:
-    return TaskPublic(id=task.id, source_connector_id=task.connector_id,
-                      source_connector_type=connector_types.get(task.connector_id, 0), volume_id=task.volume_id,
-                      volume_name=volume_names.get(task.volume_id, ""), name=task.name or "", status=task.status,
-                      creator=task.creator, source_config=normalise_source_config(task.source_config),
-                      start_at=task.start_at or 0, end_at=task.end_at or 0, created_at=task.created_at,
-                      updated_at=task.updated_at).model_dump()
+def tasks_public(tasks: list[LoadTask]) -> list[TaskPublic]:
+    """Tasks with their connector's type and their volume's name."""
+    with catalog() as c:
+        types = c.tasks.connector_types(tasks)
+        names = c.volumes.names(t.volume_id for t in tasks)
+    return [TaskPublic(id=t.id, source_connector_id=t.connector_id, source_connector_type=types.get(t.connector_id, 0),
+                       volume_id=t.volume_id, volume_name=names.get(t.volume_id, ""), name=t.name or "",
+                       status=t.status, creator=t.creator, source_config=t.source.dump(), start_at=t.start_at or 0,
+                       end_at=t.end_at or 0, created_at=t.created_at, updated_at=t.updated_at) for t in tasks]
 
 
-
-def tasks_public(tasks: list[LoadTask]) -> list[dict[str, Any]]:
-    types = {}
-    for cid in {t.connector_id for t in tasks}:
-        try:
-            types[cid] = ops.get_connector(cid).source_type
-        except IngestError:
-            types[cid] = 0
-    names = queries.volume_names(t.volume_id for t in tasks)
-    return [task_public(t, types, names) for t in tasks]
-
-
-
-def file_public(row: TaskFile, volume_name: str, user: str) -> dict[str, Any]:
+def file_public(row: TaskFile, volume_name: str, user: str) -> TaskFilePublic:
+    """A task file as seed 002's ``/task/files`` lists it."""
     return TaskFilePublic(id=row.id, name=row.name, type=row.file_type, status=row.status, size=row.size,
                           update_time=row.updated_at, other_metadata="", reason=row.reason or "", user=user,
                           start_time=row.start_time or 0, end_time=row.end_time or 0,
                           path=f"/{volume_name}/{row.uri.lstrip('/')}", stage=row.stage,
-                          segment_count=row.segment_count).model_dump()
+                          segment_count=row.segment_count)
+
+
+# --- seed 003 --------------------------------------------------------------------------------
+
+def paginator(page: int, page_size: int, total: int) -> Paginator:
+    """Seed 003's paginator."""
+    return Paginator(current_page=page, page_size=page_size, total_record=total,
+                     total_page=math.ceil(total / page_size) if total else 0)
+
+
+def document_public(doc: Document) -> DocumentPublic:
+    """Seed 003 §4.8/§4.10/§4.13 fields of a document."""
+    row, state = doc.row, doc.state
+    return DocumentPublic(
+        id=row.doc_id, dataset_id=row.volume_id, name=doc.name, uri=row.uri,
+        extension=PurePosixPath(row.name).suffix.lstrip("."), mime_type=mime_type_for(row.name), size=row.size,
+        position=doc.position, segment_count=row.segment_count, completed_segment_count=row.completed_segment_count,
+        character_count=row.char_count, hit_count=state.hit_count if state else 0, enabled=bool(row.enabled),
+        disabled_at=state.disabled_at if state and not row.enabled else 0, status=row.stage, error=row.reason or "",
+        task_id=row.task_id, processing_started_at=_ts(row.processing_started_at),
+        parsing_completed_at=_ts(row.parsing_completed_at), splitting_completed_at=_ts(row.splitting_completed_at),
+        completed_at=_ts(row.completed_at), stopped_at=_ts(row.stopped_at), updated_at=row.updated_at,
+        created_at=row.created_at)
+
+
+def segment_public(row: dict[str, Any], state: SegmentState | None) -> SegmentPublic:
+    """Seed 003 §4.15/§4.20 fields of a segment."""
+    text = row.get("text", "")
+    return SegmentPublic(
+        id=row["id"], document_id=row.get("doc_id"), dataset_id=row.get("volume_id"),
+        position=int(row.get("position", 0)), page=int(row.get("page") or 0) or None, content=text,
+        keywords=list(state.keywords or []) if state else [],
+        character_count=int(row.get("char_count") or len(text)), token_count=int(row.get("token_count") or 0),
+        hit_count=state.hit_count if state else 0, hash=row.get("content_hash", ""),
+        enabled=bool(state.enabled) if state else True, disabled_at=state.disabled_at if state else 0,
+        status="completed", error="", manual=bool(state.manual) if state else False,
+        updated_at=state.updated_at if state else 0, created_at=state.created_at if state else 0)
+
+
+def _ts(value: float | None) -> int:
+    return int(value or 0)
+
+
+# --- search hits -----------------------------------------------------------------------------
+
+def hit_public(hit: SearchHit) -> SearchHitPublic:
+    """A ``POST /search`` result."""
+    return SearchHitPublic(chunk_id=hit.chunk_id, content=hit.content, score=hit.score, position=hit.position,
+                           page=hit.page, volume_id=hit.volume_id, document=dict(hit.document))
+
+
+def hit_test_items(hits: list[SearchHit], mode: str) -> list[HitTestItem]:
+    """Seed 003 §4.6 segment dicts (``hit_count`` includes this query)."""
+    with catalog() as c:
+        states = c.segments.states(h.chunk_id for h in hits)
+    out = []
+    for h in hits:
+        state = states.get(h.chunk_id)
+        out.append(HitTestItem(
+            id=h.chunk_id, document={k: h.document[k] for k in ("id", "name", "extension", "mime_type")},
+            dataset_id=h.volume_id, score=h.score, position=h.position, content=h.content,
+            keywords=list(state.keywords or []) if state else [], character_count=h.char_count,
+            token_count=h.token_count, hit_count=(state.hit_count if state else 0) + 1, enabled=True,
+            disabled_at=0, status="completed", error="", retrieval_strategy=mode,
+            updated_at=state.updated_at if state else 0, created_at=state.created_at if state else 0))
+    return out
+
+
+def vector_db_entity(hit: SearchHit) -> VectorDbEntity:
+    """Seed 004 entity of a DOC collection."""
+    return VectorDbEntity(id=hit.chunk_id, content=hit.content, doc_id=hit.document["id"],
+                          doc_name=hit.document["name"], source=hit.document["uri"], score=hit.score,
+                          position=hit.position, page=hit.page, volume_id=hit.volume_id)

@@ -87,7 +87,7 @@ def main() -> None:
     make_corpus(corpus, args.docs)
 
     from ingestflow.flows.load import load_task
-    from ingestflow.flows.steps import task_context
+    from ingestflow.flows.context import task_context
     from ingestflow.services.local import ensure_local_task
 
     task_id = ensure_local_task(corpus, "bench")

@@ -29,7 +29,7 @@ def _mark_indexed(task_id: str) -> int:
     from sqlalchemy import update
 
     from ingestflow.flows.load import list_source
-    from ingestflow.flows.steps import task_context
+    from ingestflow.flows.context import task_context
     from ingestflow.catalog.db import session_scope
     from ingestflow.catalog.models import TaskFile
     from ingestflow.records import FileStatus
@@ -44,7 +44,7 @@ def _mark_indexed(task_id: str) -> int:
 
 def _timed_resync(task_id: str, expected: int) -> dict:
     from ingestflow.flows.load import load_task
-    from ingestflow.flows.steps import task_context
+    from ingestflow.flows.context import task_context
 
     ctx = task_context(task_id, refresh=True)
     start = time.perf_counter()
@@ -75,7 +75,7 @@ def bench_local(work: Path, n: int) -> dict:
 def bench_s3(n: int) -> dict:
     from concurrent.futures import ThreadPoolExecutor
 
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
     from ingestflow.records import SourceType
     from tests.support.servers.s3_server import S3TestServer
 
@@ -86,11 +86,11 @@ def bench_s3(n: int) -> dict:
         with ThreadPoolExecutor(8) as pool:
             list(pool.map(lambda i: client.put_object(Bucket="resync", Key=f"docs/o{i:05d}.txt",
                                                       Body=f"object {i}\n".encode()), range(n)))
-        connector = ops.create_connector("s3-resync", SourceType.S3, {
+        connector = cat.create_connector("s3-resync", SourceType.S3, {
             "endpoint": server.endpoint, "access_key_id": server.access_key,
             "access_key_secret": server.secret_key, "bucket_name": "resync"})
-        volume = ops.find_volume("resync")
-        task = ops.create_task(connector.id, volume.id, {"common_file_task_config": {
+        volume = cat.volume_named("resync")
+        task = cat.create_task(connector.id, volume.id, {"common_file_task_config": {
             "load_mode_config": {"load_interval_type": 4, "interval": 0}, "uris": []}})
         listed = _mark_indexed(task.id)
         return {"source": "s3 (moto test server)", **_timed_resync(task.id, listed)}

@@ -166,7 +166,7 @@ class SearchAdapter:
             if resp.status_code != 200:
                 raise RuntimeError(f"/search {resp.status_code}: {payload}")
             return payload["data"]["results"]
-        from ingestflow.indexers.search import search
+        from tests.support.catalog import search
 
         return [h.to_dict() for h in search(query, volume_id, mode=strategy, k=k, rrf_k=rrf_k)]
 
@@ -209,21 +209,21 @@ def cmd_ingest(args: argparse.Namespace) -> dict:
     name, data_dir = _setup(args.work, args.model, args.chunking, args.layout)
     from ingestflow.flows.load import load_task
     from ingestflow.indexers.embedding import load_embedder
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
     from ingestflow.services.local import ensure_local_task
 
     docs = args.work / f"docs-{args.layout}"
     n_docs = write_docs(docs, args.layout)
     embedder = load_embedder(args.model)
-    if ops.find_volume(name) is None:
-        ops.create_volume(name, embedder.name, embedder.dimension)
+    if cat.volume_named(name) is None:
+        cat.create_volume(name, embedder.name, embedder.dimension)
     task_id = ensure_local_task(docs, name, [".md" if args.layout == "packed" else ".txt"])
-    ops.update_task(task_id, process_config=json.loads(json.dumps(CHUNKING[args.chunking])))
+    cat.update_task(task_id, process_config=json.loads(json.dumps(CHUNKING[args.chunking])))
     started = time.perf_counter()
     summary = load_task(task_id)
     elapsed = time.perf_counter() - started
-    volume = ops.find_volume(name)
-    files = ops.task_files(task_id)
+    volume = cat.volume_named(name)
+    files = cat.files(task_id)
     out = {"volume": name, "volume_id": volume.id, "embedding_model": volume.embedding_model,
            "dimension": volume.embedding_dim, "chunking": args.chunking, "layout": args.layout, "process_config": CHUNKING[args.chunking],
            "documents": n_docs, "files_succeeded_total": sum(1 for f in files if int(f.status) == 5),
@@ -236,9 +236,9 @@ def cmd_ingest(args: argparse.Namespace) -> dict:
 
 def cmd_evaluate(args: argparse.Namespace) -> dict:
     name, data_dir = _setup(args.work, args.model, args.chunking, args.layout)
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
-    volume = ops.find_volume(name)
+    volume = cat.volume_named(name)
     if volume is None:
         raise SystemExit(f"volume {name} not ingested: run ingest first")
     queries, qrels = load_queries_and_qrels()
@@ -246,7 +246,7 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
     doc_of = ChunkToDoc(load_corpus())
     search("warm up", volume.id, "hybrid", 10)
     strategies = args.strategies or list(STRATEGIES)
-    from ingestflow.indexers.search import volume_store
+    from ingestflow.indexers.milvus_store import volume_store
 
     store = volume_store(volume)
     text_field = next(f for f in store.client.describe_collection(store.collection)["fields"] if f["name"] == "text")

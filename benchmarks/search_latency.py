@@ -108,7 +108,7 @@ def main() -> None:
     from ingestflow.indexers.embedding import load_embedder
     from ingestflow.indexers.milvus_store import ChunkFilter
     from ingestflow.indexers.search import search_volumes, volume_store
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
     from ingestflow.ids import chunk_id, content_hash
     from ingestflow.records import Chunk
 
@@ -117,7 +117,7 @@ def main() -> None:
     settings = get_settings()
     embedder = load_embedder(settings.embedding_model, settings.embedding_threads)
     name = f"latency-{args.chunks}"
-    volume = ops.find_volume(name) or ops.create_volume(name, embedder.name, embedder.dimension)
+    volume = cat.volume_named(name) or cat.create_volume(name, embedder.name, embedder.dimension)
     store = volume_store(volume)
     store.ensure()
     report: dict = {

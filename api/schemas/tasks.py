@@ -7,26 +7,7 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ingestflow.api.schemas.common import IdStr
-from ingestflow.records import LoadIntervalType
-
-
-class LoadModeConfig(BaseModel):
-    load_interval_type: LoadIntervalType = Field(
-        ..., description="0 unknown, 1 daily, 2 hourly, 3 minute, 4 once, 5/6/7 = 5/10/30 min, 8–11 = 2/4/6/12 h")
-    interval: int = Field(0, ge=0, le=100000, description="Multiplier of the unit (0 = 1).")
-
-
-class CommonFileTaskConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    load_mode_config: LoadModeConfig
-    uris: list[str] = Field(..., description="Source uris to load (files or directories); [] = everything.")
-
-
-class SourceConfig(BaseModel):
-    model_config = ConfigDict(extra="allow")
-
-    common_file_task_config: CommonFileTaskConfig
+from ingestflow.taskconfig import LoadMode, ProcessConfig, SourceConfig
 
 
 class TaskCreate(BaseModel):
@@ -37,20 +18,20 @@ class TaskCreate(BaseModel):
     source_config: SourceConfig
     config_type: int = 1
     name: str = Field("", max_length=255)
-    process_config: dict[str, Any] | None = None
+    process_config: ProcessConfig | None = None
     tenant_code: str = Field("", max_length=128)
     org_code: str = Field("", max_length=128)
 
     @field_validator("process_config")
     @classmethod
-    def _valid_process_config(cls, value: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _valid_process_config(cls, value: ProcessConfig | None) -> ProcessConfig | None:
         """Seed 003's processing rules are checked up front (bad chunk size, overlap, regex …)."""
-        from ingestflow.indexers.chunking import ChunkRules
         from ingestflow.errors import ValidationFailed
+        from ingestflow.indexers.chunking import ChunkRules
         from ingestflow.settings import get_settings
 
         try:
-            ChunkRules.from_process_config(value, get_settings())
+            ChunkRules.from_process_config(value.dump() if value else None, get_settings())
         except ValidationFailed as exc:
             raise ValueError(exc.message) from None
         return value
@@ -60,7 +41,7 @@ class TaskUpdate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     task_id: IdStr
-    load_mode_config: LoadModeConfig | None = None
+    load_mode_config: LoadMode | None = None
     uris: list[str] | None = None
     name: str | None = Field(None, max_length=255)
 
@@ -129,3 +110,43 @@ class LoadRunPublic(BaseModel):
     chunks_written: int
     bytes_read: int
     error: str
+
+
+class TaskCreated(BaseModel):
+    task_id: str
+
+
+class TaskList(BaseModel):
+    tasks: list[TaskPublic]
+    total: int
+
+
+class TaskOne(BaseModel):
+    task: TaskPublic
+
+
+class TaskStatusOut(BaseModel):
+    status: int
+
+
+class RunStarted(BaseModel):
+    task_id: str
+    flow_run_id: str
+
+
+class RetryStarted(BaseModel):
+    file_ids: list[str]
+    flow_run_id: str | None
+
+
+class TaskFilesPage(BaseModel):
+    total: int
+    total_success: int
+    total_failed: int
+    files: list[TaskFilePublic]
+
+
+class RunList(BaseModel):
+    runs: list[LoadRunPublic]
+    total: int
+    deployment_id: str | None

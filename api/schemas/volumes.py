@@ -32,3 +32,17 @@ class VolumePublic(BaseModel):
     org_code: str
     created_at: int
     updated_at: int
+
+
+class VolumeCreated(BaseModel):
+    volume_id: str
+    volume: VolumePublic
+
+
+class VolumeList(BaseModel):
+    volumes: list[VolumePublic]
+    total: int
+
+
+class VolumeOne(BaseModel):
+    volume: VolumePublic

@@ -1,177 +1,20 @@
-"""The ``ingestflow`` command line: load a folder, search, show a task's status (all local), and
-drive a running API (``connectors``, ``tasks``, ``volumes``, ``documents``, ``query``: cli_remote.py).
+"""The ``ingestflow`` command line.
 
-``ingestflow load`` runs the load flow in this process on the embedded defaults (Prefect's
-ephemeral API, Milvus Lite file, SQLite catalog): nothing to start first.
+    ingestflow load | search | status            the local data dir (cli/local.py)
+    ingestflow up | api                          run the stack or only the API
+    ingestflow connectors | tasks | volumes | documents | query    a running API (cli/remote.py)
 """
 
 from __future__ import annotations
 
-import json
-import threading
-import time
-from pathlib import Path
-
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from ingestflow.errors import IngestError, ValidationFailed
-from ingestflow.services.local import ensure_local_task
-from ingestflow.settings import get_settings, prepare_environment
+from ingestflow.settings import prepare_environment
 
 app = typer.Typer(help="ingestflow: load documents into Milvus through Prefect flows, and search them.",
                   no_args_is_help=True, add_completion=False)
 console = Console()
-STATUS_NAMES = {0: "unknown", 1: "waiting", 2: "processing", 3: "paused", 4: "failed", 5: "success", 6: "retrying"}
-
-
-def _fail(exc: IngestError) -> None:
-    console.print(f"[red]error[/red] ({exc.code}): {exc.message}")
-    raise typer.Exit(code=2)
-
-
-@app.command()
-def load(
-    path: Path = typer.Argument(..., exists=True, file_okay=False, help="Folder to load (recursive)."),
-    volume: str = typer.Option("default", "--volume", "-v", help="Target volume (created when missing)."),
-    ext: list[str] = typer.Option(None, "--ext", help="Only these extensions (repeatable), e.g. --ext .pdf"),
-    as_json: bool = typer.Option(False, "--json", help="Print the summary as JSON."),
-) -> None:
-    """Load a folder into a volume: parse, chunk, embed and write to Milvus."""
-    prepare_environment()
-    try:
-        task_id = ensure_local_task(path, volume, ext or None)
-        summary = _run_with_progress(task_id, quiet=as_json)
-    except IngestError as exc:
-        _fail(exc)
-    if as_json:
-        print(json.dumps(summary, ensure_ascii=False))
-        return
-    table = Table(title=f"load task {task_id} → volume {volume!r}")
-    table.add_column("metric")
-    table.add_column("value", justify="right")
-    for key in ("listed", "new", "changed", "unchanged", "retry", "files_succeeded", "files_failed", "files_deleted",
-                "chunks_written", "bytes_read", "seconds"):
-        table.add_row(key, str(summary.get(key, 0)))
-    console.print(table)
-    _print_failures(task_id)
-
-
-def _run_with_progress(task_id: str, quiet: bool) -> dict:
-    from prefect import tags
-
-    from ingestflow.flows.load import load_task
-    from ingestflow.flows.steps import task_context
-    from ingestflow.catalog import ops
-
-    ctx = task_context(task_id, refresh=True)
-    run_tags = tags(f"task:{task_id}", f"connector:{ctx.connector_kind}", f"volume:{ctx.volume.name}")
-    started = time.perf_counter()
-    stop = threading.Event()
-
-    def poll(progress: Progress, bar) -> None:  # noqa: ANN001
-        while not stop.wait(0.5):
-            counts = ops.file_counts(task_id)
-            total = sum(counts.values())
-            progress.update(bar, total=total or None, completed=counts.get(4, 0) + counts.get(5, 0))
-
-    if quiet:
-        with run_tags:
-            summary = load_task(task_id)
-    else:
-        with Progress(TextColumn("[bold]loading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                      console=console, transient=True) as progress:
-            bar = progress.add_task("files", total=None)
-            watcher = threading.Thread(target=poll, args=(progress, bar), daemon=True)
-            watcher.start()
-            try:
-                with run_tags:
-                    summary = load_task(task_id)
-            finally:
-                stop.set()
-                watcher.join()
-    summary["seconds"] = round(time.perf_counter() - started, 2)
-    return summary
-
-
-def _print_failures(task_id: str) -> None:
-    from ingestflow.catalog import ops
-
-    failed = ops.task_files(task_id, status=4)
-    if failed:
-        table = Table(title="failed files")
-        table.add_column("file")
-        table.add_column("reason")
-        for row in failed:
-            table.add_row(row.uri, row.reason)
-        console.print(table)
-
-
-@app.command()
-def search(
-    query: str = typer.Argument(..., help="What to look for."),
-    volume: str = typer.Option("default", "--volume", "-v", help="Volume name or id."),
-    mode: str = typer.Option("hybrid", "--mode", "-m", help="semantic | full_text | hybrid"),
-    k: int = typer.Option(5, "--k", "-k", help="Number of results."),
-    score: float = typer.Option(None, "--score", help="Drop results scoring below this."),
-    tenant: str = typer.Option(None, "--tenant", help="Only chunks of this tenant_code."),
-    org: str = typer.Option(None, "--org", help="Only chunks of this org_code."),
-    as_json: bool = typer.Option(False, "--json", help="Print results as JSON."),
-) -> None:
-    """Search a volume."""
-    prepare_environment()
-    from ingestflow.indexers.search import STRATEGIES
-    from ingestflow.indexers.search import search as run_search
-    from ingestflow.catalog import ops
-
-    try:
-        if mode.replace("-", "_") not in STRATEGIES:
-            raise ValidationFailed(f"unknown retrieval strategy {mode!r}: use one of {', '.join(STRATEGIES)}")
-        vol = ops.find_volume(volume) or ops.get_volume(volume)
-        hits = run_search(query, vol.id, mode=mode.replace("-", "_"), k=k, score_threshold=score,
-                          tenant_code=tenant, org_code=org)
-    except IngestError as exc:
-        _fail(exc)
-    if as_json:
-        print(json.dumps([h.to_dict() for h in hits], ensure_ascii=False))
-        return
-    table = Table(title=f"{mode} search in {vol.name!r}: {query}")
-    for col in ("#", "score", "document", "page", "content"):
-        table.add_column(col)
-    for i, hit in enumerate(hits, 1):
-        table.add_row(str(i), f"{hit.score:.4f}", hit.document["uri"], str(hit.page or ""),
-                      hit.content[:160].replace("\n", " "))
-    console.print(table)
-
-
-@app.command()
-def status(
-    task_id: str = typer.Argument(..., help="Load task id."),
-    as_json: bool = typer.Option(False, "--json", help="Print as JSON."),
-) -> None:
-    """Show a load task's files and their status."""
-    prepare_environment()
-    from ingestflow.catalog import ops
-
-    try:
-        task = ops.get_task(task_id)
-        files = ops.task_files(task_id)
-    except IngestError as exc:
-        _fail(exc)
-    rows = [{"id": f.id, "uri": f.uri, "status": f.status, "stage": f.stage, "segments": f.segment_count,
-             "reason": f.reason} for f in files]
-    if as_json:
-        print(json.dumps({"task_id": task.id, "status": task.status, "files": rows}, ensure_ascii=False))
-        return
-    table = Table(title=f"task {task.id} (status {task.status})")
-    for col in ("file", "status", "stage", "segments", "reason"):
-        table.add_column(col)
-    for r in rows:
-        table.add_row(r["uri"], STATUS_NAMES.get(r["status"], str(r["status"])), r["stage"], str(r["segments"]),
-                      r["reason"][:120])
-    console.print(table)
 
 
 @app.command()
@@ -179,11 +22,12 @@ def up(
     port: int = typer.Option(8000, "--port", help="API port."),
     prefect_port: int = typer.Option(4200, "--prefect-port", help="Prefect server port."),
     milvus_port: int = typer.Option(19530, "--milvus-port", help="Milvus Lite server port (unused with INGESTFLOW_MILVUS_URI)."),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="Prefect workers to start."),
 ) -> None:
-    """Start Prefect server, Milvus Lite, a Prefect worker and the API on 127.0.0.1 (Ctrl-C stops all)."""
+    """Start Prefect server, Milvus Lite, Prefect worker(s) and the API on 127.0.0.1 (Ctrl-C stops all)."""
     from ingestflow.orchestration.stack import up as run_stack
 
-    raise typer.Exit(code=run_stack(port, prefect_port, milvus_port, echo=console.print))
+    raise typer.Exit(code=run_stack(port, prefect_port, milvus_port, workers=workers, echo=console.print))
 
 
 @app.command()
@@ -198,14 +42,15 @@ def api(
     uvicorn.run("ingestflow.api.main:create_app", factory=True, host=host, port=port)
 
 
-def _add_remote_commands() -> None:
-    """``connectors``/``tasks``/``volumes``/``documents`` groups and ``query``: a running API, via the client."""
-    from ingestflow.cli.remote import register
+def _add_commands() -> None:
+    """The local commands, and the groups that drive a running API through the client."""
+    from ingestflow.cli import local, remote
 
-    register(app)
+    local.register(app)
+    remote.register(app)
 
 
-_add_remote_commands()
+_add_commands()
 
 
 def main() -> None:

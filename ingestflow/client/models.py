@@ -12,7 +12,15 @@ from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
 
-CONFIG_FIELDS = ("oss", "s3", "dify", "hdfs", "mo", "local", "minio")
+
+def _config_fields() -> tuple[str, ...]:
+    """The body fields that hold a connector's config, one per registered kind ("s3", "oss", …)."""
+    from ingestflow.connectors.registry import CONNECTOR_REGISTRY
+
+    return tuple(entry.config_field for entry in CONNECTOR_REGISTRY.values())
+
+
+CONFIG_FIELDS = _config_fields()
 TERMINAL_RUN_STATUSES = frozenset({"completed", "failed", "skipped", "cancelled", "crashed"})
 
 

@@ -1,58 +1,28 @@
-"""The seed's own request examples (requests library) against a live uvicorn server process."""
+"""The seed's own request examples against a live uvicorn server process.
+
+They use ``requests`` because the seed's example code does (its ``upload_file`` is replayed verbatim).
+"""
 
 from __future__ import annotations
 
 import json
 import mimetypes
 import os
-import socket
-import subprocess
-import sys
-import time
-from pathlib import Path
 
 import pytest
 import requests
 
-from tests.integration.api.conftest import KEY, SECRET
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
+from tests.support.api import KEY, SECRET
+from tests.support.stack import api_server, base_env
 
 @pytest.fixture(scope="module")
 def base_url(prefect_server, tmp_path_factory):
-    from prefect.settings import PREFECT_API_URL
+    """The API under uvicorn over the session's catalog (this test marks a file failed in it)."""
+    from ingestflow.settings import get_settings
 
-    port = _free_port()
-    env = dict(os.environ, PREFECT_API_URL=PREFECT_API_URL.value(),
-               INGESTFLOW_MILVUS_URI=str(tmp_path_factory.mktemp("milvus") / "live.db"))
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "ingestflow.api.main:create_app", "--factory", "--host",
-                             "127.0.0.1", "--port", str(port), "--log-level", "warning"], cwd=ROOT, env=env)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, "uvicorn exited"
-            try:
-                if requests.get(f"{url}/health", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, "API did not start"
-            time.sleep(0.3)
+    milvus = str(tmp_path_factory.mktemp("milvus") / "live.db")  # only the API opens it: a Lite file will do
+    with api_server(base_env(get_settings().resolved_data_dir, INGESTFLOW_MILVUS_URI=milvus)) as url:
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
 
 
 def _ok(response, data: bool = True):  # noqa: ANN001, ANN202
@@ -171,9 +141,9 @@ def test_seed_examples(base_url, source_dir, tmp_path) -> None:  # noqa: PLR0915
     assert file["path"] == f"/b-vol2/{file['path'].split('/', 2)[2]}" and file["path"].endswith(doc.name)
 
     # 重试: mark the file failed (as the flow would), then the seed's retry call
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
-    ops.mark_file(file["id"], status=4, reason="boom")
+    cat.mark_file(file["id"], status=4, reason="boom")
     body = {"task_id": upload_task, "ids": [file["id"]]}
     assert _ok(requests.post(f"{base_url}/task/retry", headers=headers, json=body))["file_ids"] == [file["id"]]
 

@@ -1,8 +1,7 @@
 """Crash safety (issue 7): SIGKILL a load mid-way, run it again, compare with a clean run.
 
 The load runs in child processes (``python -c`` running the flow against the session's Prefect
-server); Milvus Lite is served over gRPC by ``ingestflow.orchestration.stack milvus`` so the children and
-this process can share it, and the catalog is the session's SQLite file.
+server); they and this process share the session's Milvus Lite server and SQLite catalog.
 """
 
 from __future__ import annotations
@@ -17,43 +16,20 @@ from pathlib import Path
 
 import pytest
 
-from ingestflow.catalog import ops, queries
+from tests.support import catalog as cat
 from ingestflow.services.local import ensure_local_task
 from ingestflow.records import FileStatus
 from ingestflow.settings import get_settings
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parents[1]
 N_FILES = 40
 
 
-def _port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def milvus_server(tmp_path_factory):
-    port = _port()
-    db = tmp_path_factory.mktemp("crash-milvus") / "milvus.db"
-    proc = subprocess.Popen([sys.executable, "-m", "ingestflow.orchestration.stack", "milvus", str(db), f"127.0.0.1:{port}"],
-                            cwd=ROOT, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    import socket
-
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
-        with socket.socket() as sock:
-            if sock.connect_ex(("127.0.0.1", port)) == 0:
-                break
-        assert proc.poll() is None, "milvus lite server exited"
-        time.sleep(0.3)
-    yield f"http://127.0.0.1:{port}"
-    os.killpg(proc.pid, signal.SIGTERM)
-    proc.wait(timeout=30)
+def milvus_server(session_milvus) -> str:
+    """The session's Milvus Lite server: this process and the killed children share it."""
+    return session_milvus
 
 
 def _env(milvus_uri: str) -> dict[str, str]:
@@ -61,21 +37,21 @@ def _env(milvus_uri: str) -> dict[str, str]:
 
     settings = get_settings()
     return {**os.environ, "INGESTFLOW_DATA_DIR": str(settings.resolved_data_dir), "INGESTFLOW_MILVUS_URI": milvus_uri,
-            "PREFECT_API_URL": str(PREFECT_API_URL.value()), "PYTHONPATH": str(ROOT),
+            "PREFECT_API_URL": str(PREFECT_API_URL.value()),
             # small steps, so the kill lands mid-load (at the defaults 40 small files finish in one batch)
             "INGESTFLOW_EMBEDDING_BATCH_SIZE": "8", "INGESTFLOW_PARSE_GROUP_FILES": "2"}
 
 
 def _start_load(task_id: str, env: dict[str, str]) -> subprocess.Popen:
     code = "import sys; from ingestflow.flows.load import load_task; print(load_task(sys.argv[1]))"
-    return subprocess.Popen([sys.executable, "-c", code, task_id], cwd=ROOT, env=env, start_new_session=True,
+    return subprocess.Popen([sys.executable, "-c", code, task_id], env=env, start_new_session=True,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
 def _chunks(milvus_uri: str, task_id: str) -> list[dict]:
     from pymilvus import MilvusClient
 
-    volume = ops.get_volume(ops.get_task(task_id).volume_id)
+    volume = cat.volume(cat.task(task_id).volume_id)
     client = MilvusClient(uri=milvus_uri)
     try:
         return client.query(volume.collection, filter='id != ""', output_fields=["id", "uri", "content_hash"],
@@ -103,7 +79,7 @@ def test_sigkill_mid_load_then_rerun_equals_a_clean_run(prefect_server, milvus_s
     while True:
         assert child.poll() is None, f"the load ended before it could be killed:\n{child.stdout.read()}"
         assert time.monotonic() < deadline, "the load made no progress"
-        files = ops.task_files(task_id)
+        files = cat.files(task_id)
         done = [f for f in files if f.status == FileStatus.SUCCESS]
         if len(done) >= 8:
             break
@@ -112,20 +88,20 @@ def test_sigkill_mid_load_then_rerun_equals_a_clean_run(prefect_server, milvus_s
     child.wait(timeout=30)
     killed_at = time.time()
 
-    at_kill = {f.uri: f for f in ops.task_files(task_id)}
+    at_kill = {f.uri: f for f in cat.files(task_id)}
     completed = {u: f.completed_at for u, f in at_kill.items() if f.status == FileStatus.SUCCESS}
     unfinished = [u for u, f in at_kill.items() if f.status != FileStatus.SUCCESS]
     assert 8 <= len(completed) < N_FILES and unfinished
-    assert queries.task_runs(task_id)[0].status == "running"  # the dead run never finished
+    assert cat.runs(task_id)[0].status == "running"  # the dead run never finished
 
     rerun = _start_load(task_id, env)
     out, _ = rerun.communicate(timeout=600)
     assert rerun.returncode == 0, out
-    after = {f.uri: f for f in ops.task_files(task_id)}
+    after = {f.uri: f for f in cat.files(task_id)}
     assert all(f.status == FileStatus.SUCCESS for f in after.values()), [(u, f.reason) for u, f in after.items()]
     assert {u: after[u].completed_at for u in completed} == completed  # not redone
     assert all(after[u].processing_started_at > killed_at for u in unfinished)  # redone
-    runs = queries.task_runs(task_id)
+    runs = cat.runs(task_id)
     assert [r.status for r in runs[:2]] == ["completed", "crashed"]
     assert runs[0].files_succeeded == len(unfinished) and runs[0].files_skipped == len(completed)
 

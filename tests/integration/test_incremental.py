@@ -11,8 +11,8 @@ import pytest
 from ingestflow.flows import run_guard
 from ingestflow.flows.load import load_task
 from ingestflow.indexers.milvus_store import ChunkFilter
-from ingestflow.indexers.search import search
-from ingestflow.catalog import ops, queries
+from tests.support.catalog import search
+from tests.support import catalog as cat
 from ingestflow.services.local import ensure_local_task
 from ingestflow.records import FileStatus
 
@@ -37,7 +37,7 @@ def _text(i: int, variant: str = "v1") -> str:
 
 
 def _chunks(task_id: str) -> list[dict]:
-    from ingestflow.flows.steps import task_context
+    from ingestflow.flows.context import task_context
 
     store = task_context(task_id).store()
     return store.client.query(store.collection, filter='id != ""', output_fields=["id", "doc_id", "content_hash"],
@@ -45,13 +45,13 @@ def _chunks(task_id: str) -> list[dict]:
 
 
 def _doc_chunks(task_id: str, doc_id: str) -> int:
-    from ingestflow.flows.steps import task_context
+    from ingestflow.flows.context import task_context
 
     return task_context(task_id).store().count(ChunkFilter(doc_ids=[doc_id]))
 
 
 def _files(task_id: str) -> dict[str, object]:
-    return {f.uri: f for f in ops.task_files(task_id)}
+    return {f.uri: f for f in cat.files(task_id)}
 
 
 def _make_source(root: Path, n: int) -> Path:
@@ -85,7 +85,7 @@ def test_unchanged_rerun_opens_no_file_and_writes_no_chunk(source) -> None:
     assert summary["chunks_written"] == 0 and summary["bytes_read"] == 0 and summary["files_succeeded"] == 0
     assert sorted(c["id"] for c in _chunks(task_id)) == before_chunks
     assert {u: (f.processing_started_at, f.completed_at) for u, f in _files(task_id).items()} == before
-    run = queries.task_runs(task_id)[0]
+    run = cat.runs(task_id)[0]
     assert (run.status, run.files_listed, run.files_skipped, run.files_added, run.chunks_written) == (
         "completed", N_FILES, N_FILES, 0, 0)
     assert first["chunks_written"] == len(before_chunks) >= N_FILES
@@ -105,7 +105,7 @@ def test_edit_reindexes_only_that_file_even_with_the_same_mtime_and_size(source)
     assert summary["changed"] == 1 and summary["unchanged"] == N_FILES - 1 and summary["files_succeeded"] == 1
     after = _files(task_id)
     assert [u for u in after if after[u].completed_at != before[u]] == ["f001.txt"]
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     hits = search("KEY001v2", volume_id, mode="full_text", k=3)
     assert hits and hits[0].document["uri"] == "f001.txt" and "KEY001v2" in hits[0].content
     assert not any("KEY001v1" in h.content for h in search("KEY001v1", volume_id, mode="full_text", k=5))
@@ -120,9 +120,9 @@ def test_deleted_file_loses_its_chunks_and_row(source) -> None:
     summary = load_task(task_id)
     assert summary["files_deleted"] == 1 and summary["listing_error"] == ""
     assert _doc_chunks(task_id, doc_id) == 0 and "f002.txt" not in _files(task_id)
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     assert all(h.document["uri"] != "f002.txt" for h in search("KEY002v1", volume_id, mode="full_text", k=10))
-    assert queries.task_runs(task_id)[0].files_deleted == 1
+    assert cat.runs(task_id)[0].files_deleted == 1
 
 
 def test_listing_error_mid_run_deletes_nothing_and_is_reported(source) -> None:
@@ -146,7 +146,7 @@ def test_listing_error_mid_run_deletes_nothing_and_is_reported(source) -> None:
     assert summary["files_deleted"] == 0 and summary["listed"] > 0
     assert "f003.txt" in _files(task_id) and _doc_chunks(task_id, doc_id) > 0
     assert len(_chunks(task_id)) == chunks_before
-    run = queries.task_runs(task_id)[0]
+    run = cat.runs(task_id)[0]
     assert run.files_deleted == 0 and "could not be listed" in run.error
     import shutil
 
@@ -191,7 +191,7 @@ def test_chunk_size_change_reindexes_everything_once(prefect_server, tmp_path) -
     task_id = ensure_local_task(root, "incremental")
     assert load_task(task_id)["files_succeeded"] == 12
     segments = {u: f.segment_count for u, f in _files(task_id).items()}
-    ops.update_task(task_id, process_config={"segment": {"chunk_size": 40, "chunk_overlap": 0}})
+    cat.update_task(task_id, process_config={"segment": {"chunk_size": 40, "chunk_overlap": 0}})
     summary = load_task(task_id)
     assert summary["changed"] == 12 and summary["files_succeeded"] == 12 and summary["unchanged"] == 0
     files = _files(task_id)
@@ -215,7 +215,7 @@ def test_a_file_that_hangs_the_parser_fails_by_timeout_and_the_rest_load(prefect
         (root / f"ok{i}.txt").write_text(_text(i), encoding="utf-8")
     samples.write_png(root / "slow.png", [f"第{i}行：扫描件里的一行很长的中文文字 line {i} of a scanned page" for i in range(40)])
     task_id = ensure_local_task(root, "incremental")
-    ops.update_task(task_id, process_config={"parse_timeout_s": 1.0})
+    cat.update_task(task_id, process_config={"parse_timeout_s": 1.0})
     summary = load_task(task_id)
     files = _files(task_id)
     assert summary["files_succeeded"] == 4 and summary["files_failed"] == 1
@@ -241,9 +241,9 @@ def test_shrink_guard_and_append_only_mode(prefect_server, tmp_path) -> None:
     summary = load_task(task_id)
     assert summary["files_deleted"] == 0 and "deletion guard: 6 of 10" in summary["listing_error"]
     assert len(_files(task_id)) == 10 and len(_chunks_of(task_id, _files(task_id))) == chunks
-    ops.update_task(task_id, process_config={"sync_mode": "append-only"})
+    cat.update_task(task_id, process_config={"sync_mode": "append-only"})
     assert load_task(task_id)["files_deleted"] == 0
-    ops.update_task(task_id, process_config={"max_delete_fraction": 0.7})
+    cat.update_task(task_id, process_config={"max_delete_fraction": 0.7})
     assert load_task(task_id)["files_deleted"] == 6 and len(_files(task_id)) == 4
 
 
@@ -260,13 +260,13 @@ def test_overlapping_run_is_skipped_and_missed_runs_collapse(prefect_server, tmp
     finally:
         run_guard.release(lock)
     assert skipped["skipped"] == "another run of this task is in flight"
-    assert queries.task_runs(task_id)[0].status == "skipped" and ops.task_files(task_id) == []
+    assert cat.runs(task_id)[0].status == "skipped" and cat.files(task_id) == []
     due_before = time.time()
     done = load_task(task_id)
     assert done["files_succeeded"] == 1
     # a run that was due before that run started (worker down) is redundant …
     assert run_guard.collapsed_by(task_id, due_before) is not None
     # … and so is one that came due while it was in flight (skipped and recorded, not queued)
-    completed = next(r for r in queries.task_runs(task_id) if r.status == "completed")
+    completed = next(r for r in cat.runs(task_id) if r.status == "completed")
     assert run_guard.collapsed_by(task_id, (completed.started_at + completed.ended_at) / 2) is not None
     assert run_guard.collapsed_by(task_id, time.time()) is None

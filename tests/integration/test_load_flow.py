@@ -4,60 +4,19 @@ from __future__ import annotations
 
 import pytest
 
-from ingestflow.flows.load import group_files, load_task, with_retries
+from ingestflow.flows.load import load_task
 from ingestflow.indexers.milvus_store import ChunkFilter
-from ingestflow.indexers.search import search
-from ingestflow.catalog import ops
-from ingestflow.catalog.ops import FileRef
-from ingestflow.errors import ParseError, ProviderUnavailable
-from ingestflow.services.local import ensure_local_task
 from ingestflow.records import FileStatus
+from ingestflow.services.local import ensure_local_task
+from tests.support import catalog as cat
+from tests.support.catalog import search
 from tests.support.corpus import KEYS, make_corpus
 
 pytestmark = pytest.mark.slow
 
 
-def _refs(sizes: list[int]) -> list[FileRef]:
-    return [FileRef(str(i), f"d{i}", f"f{i}", f"f{i}.txt", 1, "v", size) for i, size in enumerate(sizes)]
-
-
-def test_small_files_are_grouped_per_task_run_and_big_ones_run_alone() -> None:
-    groups = group_files(_refs([10] * 20), max_files=8, max_bytes=1000)
-    assert [len(g) for g in groups] == [8, 8, 4]
-    assert [r.id for g in groups for r in g] == [str(i) for i in range(20)]  # order kept, nothing lost
-    big = group_files(_refs([10, 10, 5000, 10, 10]), max_files=8, max_bytes=1000)
-    assert [[r.id for r in g] for g in big] == [["0", "1"], ["2"], ["3", "4"]]
-    ramped = group_files(_refs([10] * 30), max_files=8, max_bytes=1000, ramp=2)
-    assert [len(g) for g in ramped] == [1, 1, 2, 4, 8, 8, 6]  # first chunks reach the embedder early
-
-
-def test_transient_errors_are_retried_and_corrupt_files_are_not() -> None:
-    calls: list[int] = []
-
-    def flaky() -> str:
-        calls.append(1)
-        if len(calls) < 3:
-            raise ProviderUnavailable("source unreachable")
-        return "ok"
-
-    assert with_retries(flaky, retries=2, backoff_s=[0.0]) == "ok" and len(calls) == 3
-    calls.clear()
-    with pytest.raises(ProviderUnavailable):
-        with_retries(flaky, retries=1, backoff_s=[0.0])
-    assert len(calls) == 2
-
-    def corrupt() -> None:
-        calls.append(1)
-        raise ParseError("not a PDF")
-
-    calls.clear()
-    with pytest.raises(ParseError):
-        with_retries(corrupt, retries=5, backoff_s=[0.0])
-    assert len(calls) == 1
-
-
 def _store(task_id: str):
-    from ingestflow.flows.steps import task_context
+    from ingestflow.flows.context import task_context
 
     return task_context(task_id).store()
 
@@ -78,7 +37,7 @@ def loaded(prefect_server, tmp_path_factory):
 
 def test_every_good_file_succeeds_and_bad_ones_fail_alone(loaded) -> None:
     _, task_id, summary = loaded
-    files = {f.uri: f for f in ops.task_files(task_id)}
+    files = {f.uri: f for f in cat.files(task_id)}
     assert summary["files_succeeded"] == len(KEYS) and summary["files_failed"] == 2
     for name in KEYS:
         assert files[name].status == FileStatus.SUCCESS, (name, files[name].reason)
@@ -92,7 +51,7 @@ def test_every_good_file_succeeds_and_bad_ones_fail_alone(loaded) -> None:
 @pytest.mark.parametrize("mode", ["hybrid", "semantic", "full_text"])
 def test_each_search_mode_finds_the_planted_document_first(loaded, mode) -> None:
     _, task_id, _ = loaded
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     names = sorted(KEYS)
     if mode == "semantic":  # natural-language questions; tables and codes are the lexical modes' job
         names = [n for n in names if n not in ("prices.csv", "sales.xlsx")]
@@ -120,23 +79,23 @@ def test_an_edited_file_is_reindexed_alone_and_its_old_chunks_go(loaded) -> None
     (corpus / "说明.txt").write_text("退票说明\n\n动车组列车的儿童票按成人票价的一半收取。\n", encoding="utf-8")
     summary = load_task(task_id)
     assert summary["changed"] == 1 and summary["files_succeeded"] == 1
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     assert search("儿童票价", volume_id, mode="full_text", k=1)[0].document["uri"] == "说明.txt"
     texts = [h.content for h in search("退票手续费", volume_id, mode="full_text", k=20) if h.document["uri"] == "说明.txt"]
     assert all("八天" not in t for t in texts)
-    doc_id = next(f.doc_id for f in ops.task_files(task_id) if f.uri == "说明.txt")
+    doc_id = next(f.doc_id for f in cat.files(task_id) if f.uri == "说明.txt")
     assert _store(task_id).count(ChunkFilter(doc_ids=[doc_id])) == next(
-        f.segment_count for f in ops.task_files(task_id) if f.uri == "说明.txt")
+        f.segment_count for f in cat.files(task_id) if f.uri == "说明.txt")
 
 
 def test_tenant_filter_excludes_other_tenants(loaded, tmp_path) -> None:
     _, task_id, _ = loaded
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     other = tmp_path / "other"
     other.mkdir()
     (other / "secret.txt").write_text("租户二的机密：大熊猫吃什么食物的内部研究。\n", encoding="utf-8")
     other_task = ensure_local_task(other, "flow-test")
-    ops.update_task(other_task, tenant_code="tenant-b")
+    cat.update_task(other_task, tenant_code="tenant-b")
     load_task(other_task)
     everyone = {h.document["uri"] for h in search("大熊猫吃什么食物", volume_id, mode="hybrid", k=10)}
     only_default = {h.document["uri"] for h in search("大熊猫吃什么食物", volume_id, mode="hybrid", k=10, tenant_code="")}
@@ -148,7 +107,7 @@ def test_tenant_filter_excludes_other_tenants(loaded, tmp_path) -> None:
 
 def test_score_threshold_drops_low_scores(loaded) -> None:
     _, task_id, _ = loaded
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     hits = search("大熊猫吃什么食物", volume_id, mode="semantic", k=10)
     cut = (hits[0].score + hits[-1].score) / 2
     kept = search("大熊猫吃什么食物", volume_id, mode="semantic", k=10, score_threshold=cut)
@@ -162,8 +121,8 @@ def test_a_volume_whose_model_is_missing_fails_the_run_with_a_clear_message(pref
     folder = tmp_path / "m"
     folder.mkdir()
     (folder / "a.txt").write_text("hello 你好\n", encoding="utf-8")
-    ops.create_volume("missing-model", "no-such-org/no-such-model", 384)
+    cat.create_volume("missing-model", "no-such-org/no-such-model", 384)
     task_id = ensure_local_task(folder, "missing-model")
     with pytest.raises(ModelNotAvailable, match="could not be loaded offline"):
         load_task(task_id)
-    assert ops.task_files(task_id) == []
+    assert cat.files(task_id) == []

@@ -13,9 +13,9 @@ import shutil
 import pytest
 
 from ingestflow.flows.load import load_task
-from ingestflow.indexers.search import search
+from tests.support.catalog import search
 from tests.support import samples
-from ingestflow.catalog import ops
+from tests.support import catalog as cat
 from ingestflow.services.local import ensure_local_task
 from ingestflow.records import FileStatus
 from tests.support.corpus import KEYS, LEGACY_KEYS, PICTURE_KEYS, make_mixed_corpus
@@ -39,7 +39,7 @@ def loaded(prefect_server, tmp_path_factory):
 
 def test_every_parseable_file_succeeds_with_ordered_stage_times(loaded) -> None:
     task_id, summary, keys = loaded
-    files = {f.uri: f for f in ops.task_files(task_id)}
+    files = {f.uri: f for f in cat.files(task_id)}
     bad = {name: (f.status, f.reason) for name, f in files.items() if name in keys and f.status != FileStatus.SUCCESS}
     assert not bad
     assert summary["files_succeeded"] == len(keys) and summary["files_failed"] == 2
@@ -51,7 +51,7 @@ def test_every_parseable_file_succeeds_with_ordered_stage_times(loaded) -> None:
 
 def test_the_corrupt_pdf_and_the_mp3_fail_alone_with_clear_reasons(loaded) -> None:
     task_id, _, _ = loaded
-    files = {f.uri: f for f in ops.task_files(task_id)}
+    files = {f.uri: f for f in cat.files(task_id)}
     corrupt, song = files["corrupt.pdf"], files["song.mp3"]
     assert corrupt.status == FileStatus.FAILED and "cannot open PDF 'corrupt.pdf'" in corrupt.reason
     assert song.status == FileStatus.FAILED and song.reason.startswith("unsupported type: MP3 is audio/video")
@@ -60,7 +60,7 @@ def test_the_corrupt_pdf_and_the_mp3_fail_alone_with_clear_reasons(loaded) -> No
 
 def test_every_key_sentence_is_found_by_hybrid_search_top3(loaded) -> None:
     task_id, _, keys = loaded
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     misses = {}
     for name, (_, query) in sorted(keys.items()):
         hits = [h.document["uri"] for h in search(query, volume_id, mode="hybrid", k=3)]
@@ -75,7 +75,7 @@ def test_text_only_inside_pictures_is_indexed(loaded, name) -> None:
     from difflib import SequenceMatcher
 
     task_id, _, _ = loaded
-    volume_id = ops.get_task(task_id).volume_id
+    volume_id = cat.task(task_id).volume_id
     sentence = PICTURE_KEYS[name][0]
     hits = [h for h in search(sentence, volume_id, mode="hybrid", k=5) if h.document["uri"] == name]
     assert hits, name

@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from ingestflow.catalog import ops
+from tests.support import catalog as cat
 from ingestflow.services.local import ensure_local_task
 
 pytestmark = pytest.mark.slow
@@ -65,13 +65,13 @@ def loaded(prefect_server, tmp_path_factory):
     _write_corpus(corpus, rng)
     task_id = ensure_local_task(corpus, "fidelity")
     # one chunk per paragraph or two: a few hundred chunks from six files
-    ops.update_task(task_id, process_config={"segment": {"chunk_size": 48, "chunk_overlap": 0}})
+    cat.update_task(task_id, process_config={"segment": {"chunk_size": 48, "chunk_overlap": 0}})
     summary = load_task(task_id)
     assert summary["files_failed"] == 0
     queries = [_sentence(rng) for _ in range(25)] + [
         f"{rng.choice(OBJECTS)} {rng.choice(WHEN)}" if i % 2 else f"{rng.choice(ZH_SUBJECTS)}{rng.choice(ZH_OBJECTS)}"
         for i in range(25)]
-    return ops.get_task(task_id).volume_id, queries
+    return cat.task(task_id).volume_id, queries
 
 
 def test_semantic_top10_equals_exact_cosine_top10(loaded) -> None:
@@ -79,11 +79,11 @@ def test_semantic_top10_equals_exact_cosine_top10(loaded) -> None:
 
     from ingestflow.api.main import create_app
     from ingestflow.indexers.embedding import load_embedder
-    from ingestflow.indexers.search import volume_store
+    from ingestflow.indexers.milvus_store import volume_store
     from ingestflow.settings import get_settings
 
     volume_id, queries = loaded
-    volume = ops.get_volume(volume_id)
+    volume = cat.volume(volume_id)
     store = volume_store(volume)
     rows = store.client.query(store.collection, filter='id != ""', output_fields=["id", "dense"], limit=16384)
     assert len(rows) >= 200, f"only {len(rows)} chunks: the corpus is too small for the check"

@@ -41,11 +41,11 @@ def write(root: Path, files: dict[str, str]) -> Path:
 def load_folder(folder: Path, volume_name: str, tenant_code: str = "", org_code: str = "") -> str:
     """Create (once) a local task for ``folder`` into ``volume_name`` stamped with a tenant; run it."""
     from ingestflow.flows.load import load_task
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
     from ingestflow.services.local import ensure_local_task
 
     task_id = ensure_local_task(folder, volume_name)
-    ops.update_task(task_id, tenant_code=tenant_code, org_code=org_code)
+    cat.update_task(task_id, tenant_code=tenant_code, org_code=org_code)
     summary = load_task(task_id)
     assert summary["files_failed"] == 0, summary
     return task_id

@@ -171,6 +171,6 @@ def test_task_creation_refuses_bad_processing_rules_up_front() -> None:
     base = {"source_connector_id": 1, "volume_id": "7",
             "source_config": {"common_file_task_config": {"load_mode_config": {"load_interval_type": 4}, "uris": []}}}
     ok = TaskCreate(**base, process_config={"process_type": "custom", "rule": {"segment": {"chunk_size": 500, "chunk_overlap": 50}}})
-    assert ok.process_config["rule"]["segment"]["chunk_size"] == 500
+    assert ok.process_config.rule["segment"]["chunk_size"] == 500
     with pytest.raises(ValidationError, match="chunk_overlap: must be smaller than chunk_size"):
         TaskCreate(**base, process_config={"process_type": "custom", "rule": {"segment": {"chunk_size": 100, "chunk_overlap": 200}}})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.integration.api.conftest import ok_data
+from tests.support.api import ok_data
 
 UNKNOWN = "1234567890123456789"
 

@@ -7,7 +7,7 @@ import uuid
 import httpx
 import pytest
 
-from tests.integration.api.conftest import KEY, SECRET, ok_data
+from tests.support.api import KEY, SECRET, ok_data
 
 S3 = {"endpoint": "127.0.0.1:9", "access_key_id": "AKIA-test", "access_key_secret": SECRET,
       "bucket_name": "my-bucket", "region": "us-east-1", "path_style": True}
@@ -69,9 +69,9 @@ def test_create_list_update_delete_with_secrets_masked(client) -> None:
     r = client.put(f"/connectors/{cid}", json={"name": "s3-renamed", "s3": {**S3, "access_key_secret": "******",
                                                                              "bucket_name": "other"}})
     ok_data(r)
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
-    stored = ops.get_connector(cid)
+    stored = cat.connector(cid)
     assert stored.name == "s3-renamed" and stored.config["bucket_name"] == "other"
     assert stored.config["access_key_secret"] == SECRET
 

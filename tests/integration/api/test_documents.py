@@ -7,9 +7,9 @@ import hashlib
 import pytest
 
 from ingestflow.indexers.milvus_store import ChunkFilter
-from ingestflow.indexers.search import volume_store
-from ingestflow.catalog import ops
-from tests.integration.api.conftest import ok_data
+from ingestflow.indexers.milvus_store import volume_store
+from tests.support import catalog as cat
+from tests.support.api import ok_data
 from tests.support.kb_corpus import load_folder, write
 
 pytestmark = pytest.mark.slow
@@ -30,7 +30,7 @@ FILES = {
 @pytest.fixture(scope="module")
 def vol(client, tmp_path_factory) -> str:
     load_folder(write(tmp_path_factory.mktemp("kb-docs") / "docs", FILES), "docs-vol")
-    return ops.find_volume("docs-vol").id
+    return cat.volume_named("docs-vol").id
 
 
 def _docs(client, volume_id: str, **params) -> dict:  # noqa: ANN001
@@ -140,13 +140,13 @@ def test_delete_a_segment_removes_it_from_milvus(client, vol) -> None:
     ok_data(client.post(f"{base}/{seg['id']}/delete"))
     assert client.get(f"{base}/{seg['id']}").status_code == 404
     assert seg["id"] not in _search_uris(client, vol, "XR-5521")
-    store = volume_store(ops.get_volume(vol))
+    store = volume_store(cat.volume(vol))
     assert store.count(ChunkFilter(chunk_ids=[seg["id"]])) == 0
 
 
 def test_delete_a_document_removes_its_chunks(client, vol) -> None:
     doc = _doc_id(client, vol, "删除我.txt")
-    store = volume_store(ops.get_volume(vol))
+    store = volume_store(cat.volume(vol))
     assert store.count(ChunkFilter(doc_ids=[doc])) > 0
     ok_data(client.post(f"/datasets/{vol}/documents/{doc}/delete"))
     assert store.count(ChunkFilter(doc_ids=[doc])) == 0

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from pydantic import SecretStr
 
-from ingestflow.catalog import ops
-from tests.integration.api.conftest import ok_data
+from tests.support import catalog as cat
+from tests.support.api import ok_data
 from tests.support.kb_corpus import PARAPHRASE, PLANTED, PRODUCT_CODE, SEARCH_CORPUS, SECRET, load_folder, write
 
 pytestmark = pytest.mark.slow
@@ -22,7 +22,7 @@ def vols(client, tmp_path_factory) -> dict[str, str]:
     load_folder(write(root / "other", {"lighthouse.txt": "The lighthouse keeper climbs one hundred steps every "
                                                          "evening to light the lamp.\n"}), "search-vol-2",
                 tenant_code="tenant-a", org_code="org-2")
-    return {"main": ops.find_volume("search-vol").id, "other": ops.find_volume("search-vol-2").id}
+    return {"main": cat.volume_named("search-vol").id, "other": cat.volume_named("search-vol-2").id}
 
 
 @pytest.fixture(scope="module", autouse=True)

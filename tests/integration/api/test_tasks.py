@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 
-from tests.integration.api.conftest import ok_data
+from tests.support.api import ok_data
 
 
 def _body(connector_id: int, volume_id: str, interval_type: int, uris: list[str], interval: int | None = None) -> dict:
@@ -19,9 +19,9 @@ def _body(connector_id: int, volume_id: str, interval_type: int, uris: list[str]
 
 def _deployment(task_id: str):  # noqa: ANN202
     from ingestflow.orchestration import deployments as prefect_ops
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
-    return prefect_ops.read(ops.get_task(task_id).deployment_id)
+    return prefect_ops.read(cat.task(task_id).deployment_id)
 
 
 def test_minute_task_gets_an_interval_deployment_that_pauses_and_resumes(client, local_connector, volume) -> None:
@@ -63,33 +63,12 @@ def test_minute_task_gets_an_interval_deployment_that_pauses_and_resumes(client,
     assert client.get("/task/get", params={"task_id": task_id}).status_code == 404
 
 
-@pytest.mark.parametrize(("interval_type", "interval", "expected"), [
-    (1, 2, timedelta(days=2)), (2, 3, timedelta(hours=3)), (3, 0, timedelta(minutes=1)),
-    (5, 0, timedelta(minutes=5)), (6, 1, timedelta(minutes=10)), (7, 0, timedelta(minutes=30)),
-    (9, 0, timedelta(hours=4)), (10, 0, timedelta(hours=6)), (11, 0, timedelta(hours=12)),
-])
-def test_schedule_mapping(interval_type: int, interval: int, expected: timedelta) -> None:
-    from ingestflow.orchestration import deployments as prefect_ops
-
-    config = {"common_file_task_config": {"load_mode_config": {"load_interval_type": interval_type,
-                                                               "interval": interval}}}
-    assert prefect_ops.schedule_for(config).interval == expected
-
-
-def test_daily_is_a_cron_and_once_has_no_schedule() -> None:
-    from ingestflow.orchestration import deployments as prefect_ops
-
-    daily = prefect_ops.schedule_for({"common_file_task_config": {"load_mode_config": {"load_interval_type": 1}}})
-    assert daily.cron == "0 2 * * *"
-    assert prefect_ops.schedule_for({"common_file_task_config": {"load_mode_config": {"load_interval_type": 4}}}) is None
-
-
 def test_once_task_runs_at_once_and_lists_with_seed_fields(client, local_connector, volume) -> None:
     task_id = ok_data(client.post("/task", json=_body(local_connector, volume["id"], 4, ["a.txt"])))["task_id"]
     from ingestflow.orchestration import deployments as prefect_ops
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
-    dep_id = ops.get_task(task_id).deployment_id
+    dep_id = cat.task(task_id).deployment_id
     assert _deployment(task_id).schedules == []
     assert len(prefect_ops.flow_runs(dep_id)) == 1
 
@@ -119,14 +98,15 @@ def test_once_task_runs_at_once_and_lists_with_seed_fields(client, local_connect
 def test_retry_and_files(client, local_connector, volume) -> None:
     from ingestflow.connectors import build_connector
     from ingestflow.orchestration import deployments as prefect_ops
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
     task_id = ok_data(client.post("/task", json=_body(local_connector, volume["id"], 2, [])))["task_id"]
-    task = ops.get_task(task_id)
-    source = build_connector(6, ops.get_connector(local_connector).config)
-    ids = {item.uri: ops.sync_listing(task, item, "")[0] for item in source.list()}  # what the flow's listing does
-    ops.mark_file(ids["a.txt"], status=4, reason="parse failed: broken")
-    ops.mark_file(ids["b.md"], status=5, segment_count=3)
+    task = cat.task(task_id)
+    source = build_connector(6, cat.connector(local_connector).config)
+    items = list(source.list())
+    ids = dict(zip([i.uri for i in items], cat.record_listing(task, items), strict=True))  # what the flow's listing does
+    cat.mark_file(ids["a.txt"], status=4, reason="parse failed: broken")
+    cat.mark_file(ids["b.md"], status=5, segment_count=3)
 
     data = ok_data(client.get(f"/task/files?task_id={{task_id}}", params={"task_id": int(task_id)}))
     assert (data["total"], data["total_success"], data["total_failed"]) == (3, 1, 1)
@@ -145,10 +125,10 @@ def test_retry_and_files(client, local_connector, volume) -> None:
     assert r.status_code == 404
     data = ok_data(client.post("/task/retry", json={"task_id": task_id, "ids": [ids["a.txt"]]}))
     assert data["file_ids"] == [ids["a.txt"]]
-    runs = prefect_ops.flow_runs(ops.get_task(task_id).deployment_id)
+    runs = prefect_ops.flow_runs(cat.task(task_id).deployment_id)
     assert any(r.parameters == {"task_id": task_id, "file_ids": [ids["a.txt"]]} for r in runs)
-    assert ops.get_file(ids["a.txt"]).status == 6
+    assert cat.file(ids["a.txt"]).status == 6
     runs = ok_data(client.get("/task/runs", params={"task_id": task_id}))
     assert runs["runs"] == [] and runs["total"] == 0
     ok_data(client.post("/task/delete", params={"keep_chunks": True}, json={"task_id": task_id}))
-    assert ops.task_files(task_id) == []
+    assert cat.files(task_id) == []

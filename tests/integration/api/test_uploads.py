@@ -7,7 +7,7 @@ import uuid
 
 import pytest
 
-from tests.integration.api.conftest import ok_data
+from tests.support.api import ok_data
 
 
 def _stored_files() -> set[str]:
@@ -28,7 +28,7 @@ def test_data_form_stores_files(client) -> None:
 
 def test_volume_form_creates_a_run_once_task(client, volume) -> None:
     from ingestflow.orchestration import deployments as prefect_ops
-    from ingestflow.catalog import ops
+    from tests.support import catalog as cat
 
     meta = json.dumps([{"file_name": "红楼梦 (通行本).txt", "file_size": 9, "mime_type": "text/plain"}])
     r = client.post("/connectors/upload", headers={"Moi-Key": "ingestflow-dev-key"},
@@ -37,7 +37,7 @@ def test_volume_form_creates_a_run_once_task(client, volume) -> None:
     data = ok_data(r)
     assert data["success"] is True and data["message"]
     assert [(x["success"], x["file_id"]) for x in data["results"]] == [(True, data["file_id"])]
-    task = ops.get_task(data["task_id"])
+    task = cat.task(data["task_id"])
     assert task.volume_id == volume["id"]
     assert len(prefect_ops.flow_runs(task.deployment_id)) == 1
     files = ok_data(client.get("/task/files", params={"task_id": data["task_id"]}))

@@ -14,6 +14,8 @@ import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.servers.http import serve, shutdown
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
@@ -86,28 +88,13 @@ class DifyTestServer:
 
     # -- server ----------------------------------------------------------------------
     def start(self) -> DifyTestServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def do_GET(self) -> None:  # noqa: N802
-                server._handle(self)
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = serve(self._handle)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shutdown(self._server)
+        self._server = None
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, obj: Any) -> None:

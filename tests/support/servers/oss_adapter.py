@@ -20,10 +20,10 @@ from __future__ import annotations
 
 import http.client
 import re
-import threading
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+
+from tests.support.servers.http import serve, shutdown
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 DROP_IF_EMPTY = {"continuation-token", "marker", "delimiter"}
@@ -59,30 +59,13 @@ class OssAdapter:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> OssAdapter:
-        adapter = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:  # quiet
-                pass
-
-            def _any(self) -> None:
-                adapter.handle(self)
-
-            do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _any
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
+        self._server = serve(self.handle)
         self.port = self._server.server_address[1]
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
 
     def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
+        shutdown(self._server)
+        self._server = None
 
     # -- request handling ------------------------------------------------------------
     @staticmethod

@@ -13,8 +13,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+from tests.support.servers.http import serve, shutdown
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, quote, unquote, urlsplit
@@ -52,34 +53,14 @@ class WebHdfsTestServer:
         return f"127.0.0.1:{self.port}"
 
     def start(self) -> WebHdfsTestServer:
-        self._servers = [self._serve("namenode"), self._serve("datanode")]
+        self._servers = [serve(lambda h: self._handle("namenode", h)), serve(lambda h: self._handle("datanode", h))]
         self.port, self.data_port = (s.server_address[1] for s in self._servers)
         return self
 
     def stop(self) -> None:
         for srv in self._servers:
-            srv.shutdown()
-            srv.server_close()
+            shutdown(srv)
         self._servers = []
-
-    def _serve(self, role: str) -> ThreadingHTTPServer:
-        server = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-            def _any(self) -> None:
-                server._handle(role, self)
-
-            do_GET = do_PUT = do_POST = do_DELETE = _any
-
-        srv = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        srv.daemon_threads = True
-        threading.Thread(target=srv.serve_forever, daemon=True).start()
-        return srv
 
     # -- helpers ---------------------------------------------------------------------
     def local(self, hdfs_path: str) -> Path:
