@@ -15,16 +15,12 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import resource
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import ROOT, isolated_workdir, machine, warm_up, write_results
 
 ZH = ["向量数据库用于存储和检索高维向量", "大熊猫主要生活在四川的竹林中", "员工每年享有带薪年假",
       "高铁票在开车前可以办理退票", "机器学习模型需要大量标注数据", "城市交通拥堵问题日益严重",
@@ -75,13 +71,9 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ingest.json"))
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="ingestflow-bench-"))
-    os.environ["INGESTFLOW_DATA_DIR"] = str(work / "data")
-    os.environ["PREFECT_HOME"] = str(work / "prefect")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from ingestflow.settings import get_settings, prepare_environment
+    work = isolated_workdir("ingestflow-bench-")
+    from ingestflow.settings import get_settings
 
-    prepare_environment()
     corpus = work / "corpus"
     corpus.mkdir()
     make_corpus(corpus, args.docs)
@@ -91,11 +83,7 @@ def main() -> None:
     from ingestflow.services.local import ensure_local_task
 
     task_id = ensure_local_task(corpus, "bench")
-    # warm-up: start Prefect's ephemeral API and load the model outside the timed region
-    warm = work / "warm"
-    warm.mkdir()
-    (warm / "w.txt").write_text("warm up 预热", encoding="utf-8")
-    load_task(ensure_local_task(warm, "bench-warm"))
+    warm_up(work, "bench-warm")
 
     runs = []
     for r in range(args.repeat):  # a fresh volume each time: every file is new
@@ -126,7 +114,7 @@ def main() -> None:
 
     median = sorted(runs, key=lambda run: run["end_to_end_vs_raw_embed"])[len(runs) // 2]
     result = {
-        "machine": f"{platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}",
+        "machine": machine(),
         "embedding_model": embedder.name, "embedding_batch_size": batch, "documents": args.docs,
         "files_succeeded": median["files_succeeded"], "files_failed": median["files_failed"],
         "chunks": median["chunks"], "seconds": median["seconds"],
@@ -138,10 +126,7 @@ def main() -> None:
         "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
         "peak_rss_children_mb": round(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1),
     }
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    print(json.dumps(result, indent=2, ensure_ascii=False))
+    write_results(args.out, result)
 
 
 if __name__ == "__main__":

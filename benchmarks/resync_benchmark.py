@@ -13,15 +13,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
-import sys
-import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))
+from common import ROOT, isolated_workdir, machine, warm_up, write_results
 
 
 def _mark_indexed(task_id: str) -> int:
@@ -105,29 +100,14 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "resync.json"))
     args = parser.parse_args()
 
-    work = Path(tempfile.mkdtemp(prefix="ingestflow-resync-"))
-    os.environ["INGESTFLOW_DATA_DIR"] = str(work / "data")
-    os.environ["PREFECT_HOME"] = str(work / "prefect")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from ingestflow.settings import prepare_environment
-
-    prepare_environment()
-    from ingestflow.flows.load import load_task
-    from ingestflow.services.local import ensure_local_task
-
-    warm = work / "warm"
-    warm.mkdir()
-    (warm / "w.txt").write_text("warm up 预热", encoding="utf-8")
-    load_task(ensure_local_task(warm, "resync"))  # Prefect's ephemeral API and the model, outside the timing
+    work = isolated_workdir("ingestflow-resync-")
+    warm_up(work, "resync")  # the "resync" volume the S3 case loads into, too
 
     results = [bench_local(work, args.files)]
     print(json.dumps(results[-1]), flush=True)
     results.append(bench_s3(args.objects))
-    out = {"machine": f"{platform.machine()}, {os.cpu_count()} cpus, Python {platform.python_version()}",
-           "targets_s": {"local_10000": 15, "s3_1000": 10}, "results": results}
-    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-    Path(args.out).write_text(json.dumps(out, indent=2, ensure_ascii=False))
-    print(json.dumps(out, indent=2, ensure_ascii=False))
+    write_results(args.out, {"machine": machine(), "targets_s": {"local_10000": 15, "s3_1000": 10},
+                             "results": results})
 
 
 if __name__ == "__main__":

@@ -55,22 +55,24 @@ def tasks_get(task_id: str, api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey =
     _emit(task, as_json, f"task {task.id} ({TASK_STATUS.get(task.status, task.status)})")
 
 
+def _pause_or_resume(task_id: str, pause: bool, api_url: str, api_key: str, as_json: bool) -> None:
+    with _api(api_url, api_key) as api:
+        status = api.pause_task(task_id) if pause else api.resume_task(task_id)
+    _done(as_json, task_id=task_id, status=status, state=TASK_STATUS.get(status, ""))
+
+
 @tasks_app.command("pause")
 def tasks_pause(task_id: str, api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey = DEFAULT_API_KEY,
                 as_json: AsJson = False) -> None:
     """Pause: no new runs; a run in flight finishes its current files."""
-    with _api(api_url, api_key) as api:
-        status = api.pause_task(task_id)
-    _done(as_json, task_id=task_id, status=status, state=TASK_STATUS.get(status, ""))
+    _pause_or_resume(task_id, True, api_url, api_key, as_json)
 
 
 @tasks_app.command("resume")
 def tasks_resume(task_id: str, api_url: ApiUrl = DEFAULT_API_URL, api_key: ApiKey = DEFAULT_API_KEY,
                  as_json: AsJson = False) -> None:
     """Resume a paused task."""
-    with _api(api_url, api_key) as api:
-        status = api.resume_task(task_id)
-    _done(as_json, task_id=task_id, status=status, state=TASK_STATUS.get(status, ""))
+    _pause_or_resume(task_id, False, api_url, api_key, as_json)
 
 
 @tasks_app.command("retry")

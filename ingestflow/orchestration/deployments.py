@@ -9,7 +9,8 @@ tests). Workers of the ``ingestflow`` process pool run the importable entry poin
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 from uuid import UUID
 
 from ingestflow.errors import IngestError, ProviderUnavailable
@@ -27,6 +28,7 @@ FIXED_MINUTES = {LoadIntervalType.MIN_5: 5, LoadIntervalType.MIN_10: 10, LoadInt
 ACTIVE_STATES = ("SCHEDULED", "PENDING", "RUNNING", "PAUSED", "CANCELLING")
 
 _pool_ready: set[str] = set()
+T = TypeVar("T")
 
 
 def client():  # noqa: ANN201
@@ -138,12 +140,8 @@ def replace_schedules(deployment_id: str, source: SourceConfig, *, active: bool 
 
 def run_deployment(deployment_id: str, parameters: dict[str, Any] | None = None) -> str:
     """Create a flow run of the deployment now; returns the flow run id."""
-    try:
-        with client() as c:
-            run = c.create_flow_run_from_deployment(UUID(deployment_id), parameters=parameters or None,
-                                                         tags=[MANUAL_RUN_TAG])
-    except Exception as exc:  # noqa: BLE001
-        raise wrap("flow run creation", exc) from None
+    run = with_client("flow run creation", lambda c: c.create_flow_run_from_deployment(
+        UUID(deployment_id), parameters=parameters or None, tags=[MANUAL_RUN_TAG]))
     return str(run.id)
 
 
@@ -167,11 +165,7 @@ def _runs(c: Any, deployment_id: str, states: tuple[str, ...]) -> list[Any]:
 
 def has_running_flow(deployment_id: str) -> bool:
     """True when a flow run of the deployment is pending or running."""
-    try:
-        with client() as c:
-            return bool(_runs(c, deployment_id, ("PENDING", "RUNNING")))
-    except Exception as exc:  # noqa: BLE001
-        raise wrap("flow run lookup", exc) from None
+    return with_client("flow run lookup", lambda c: bool(_runs(c, deployment_id, ("PENDING", "RUNNING"))))
 
 
 def cancel_runs(deployment_id: str, states: tuple[str, ...] = ("SCHEDULED",)) -> int:
@@ -189,20 +183,23 @@ def cancel_runs(deployment_id: str, states: tuple[str, ...] = ("SCHEDULED",)) ->
         raise wrap("flow run cancel", exc) from None
 
 
-def pause(deployment_id: str) -> None:
+def with_client(what: str, call: Callable[[Any], T]) -> T:
+    """``call(client)``; any Prefect failure becomes ``wrap(what, …)``."""
     try:
         with client() as c:
-            c.pause_deployment(UUID(deployment_id))
+            return call(c)
     except Exception as exc:  # noqa: BLE001
-        raise wrap("deployment pause", exc) from None
+        raise wrap(what, exc) from None
+
+
+def pause(deployment_id: str) -> None:
+    """Pause the deployment's schedules (Prefect deletes its future runs)."""
+    with_client("deployment pause", lambda c: c.pause_deployment(UUID(deployment_id)))
 
 
 def resume(deployment_id: str) -> None:
-    try:
-        with client() as c:
-            c.resume_deployment(UUID(deployment_id))
-    except Exception as exc:  # noqa: BLE001
-        raise wrap("deployment resume", exc) from None
+    """Resume the deployment's schedules."""
+    with_client("deployment resume", lambda c: c.resume_deployment(UUID(deployment_id)))
 
 
 def delete(deployment_id: str) -> None:

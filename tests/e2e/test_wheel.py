@@ -94,7 +94,7 @@ def test_a_worker_from_the_wheel_runs_a_deployment_the_api_created(wheel_venv, p
                           INGESTFLOW_WORK_POOL=env["INGESTFLOW_WORK_POOL"])  # the API in this process and the worker
         reset_settings()
         try:
-            with prefect_worker(env, name="wheel-worker", prefect=str(wheel_venv / "bin" / "prefect"), cwd=str(tmp_path)), \
+            with prefect_worker(env, name="wheel-worker", python=str(wheel_venv / "bin" / "python"), cwd=str(tmp_path)), \
                     TestClient(create_app(), headers={"moi-key": KEY}) as api:
                 cid = ok_data(api.post("/connectors", json={"name": "wheel-src", "source_type": 6,
                                                             "local": {"root": str(src)}}))["id"]

@@ -49,15 +49,13 @@ def _start_load(task_id: str, env: dict[str, str]) -> subprocess.Popen:
 
 
 def _chunks(milvus_uri: str, task_id: str) -> list[dict]:
-    from pymilvus import MilvusClient
+    from ingestflow.indexers.milvus_store import VolumeStore
 
+    # the process-wide client of that URI (closing a second MilvusClient would close the shared connection)
     volume = cat.volume(cat.task(task_id).volume_id)
-    client = MilvusClient(uri=milvus_uri)
-    try:
-        return client.query(volume.collection, filter='id != ""', output_fields=["id", "uri", "content_hash"],
-                            limit=16384)
-    finally:
-        client.close()
+    store = VolumeStore(milvus_uri, volume.collection, volume.embedding_dim)
+    return store.client.query(volume.collection, filter='id != ""', output_fields=["id", "uri", "content_hash"],
+                              limit=16384)
 
 
 def _corpus(root: Path) -> Path:

@@ -57,12 +57,13 @@ def milvus_server(db_file: Path) -> Iterator[str]:
 
 @contextlib.contextmanager
 def prefect_worker(env: dict[str, str], name: str = "test-worker", queue: str | None = None,
-                   prefect: str | None = None, cwd: str | None = None) -> Iterator[ChildProcesses]:
+                   python: str | None = None, cwd: str | None = None) -> Iterator[ChildProcesses]:
     """A Prefect worker on pool ``ingestflow`` with ``env`` (its flow runs inherit it); ``queue``: only that
-    queue; ``prefect``: the CLI of another environment."""
+    queue; ``python``: another environment's interpreter (``python -m prefect``)."""
     procs = ChildProcesses()
     pool = env.get("INGESTFLOW_WORK_POOL", "ingestflow")
-    cmd = [prefect or bin_path("prefect"), "worker", "start", "--pool", pool, "--type", "process",
+    prefect = [python, "-m", "prefect"] if python else [bin_path("prefect")]
+    cmd = [*prefect, "worker", "start", "--pool", pool, "--type", "process",
            "--install-policy", "never", "--name", name, *(["--work-queue", queue] if queue else [])]
     try:
         procs.start("prefect worker", cmd, env, cwd=cwd, quiet=True)
