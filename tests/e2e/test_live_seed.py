@@ -16,12 +16,16 @@ from tests.support.api import KEY, SECRET
 from tests.support.stack import api_server, base_env
 
 @pytest.fixture(scope="module")
-def base_url(prefect_server, tmp_path_factory):
-    """The API under uvicorn over the session's catalog (this test marks a file failed in it)."""
-    from ingestflow.settings import get_settings
+def live_data_dir(tmp_path_factory):
+    """The live server's own data dir: its catalog holds only what the seed's examples create."""
+    return tmp_path_factory.mktemp("live-seed") / "data"
 
-    milvus = str(tmp_path_factory.mktemp("milvus") / "live.db")  # only the API opens it: a Lite file will do
-    with api_server(base_env(get_settings().resolved_data_dir, INGESTFLOW_MILVUS_URI=milvus)) as url:
+
+@pytest.fixture(scope="module")
+def base_url(prefect_server, live_data_dir):
+    """The API under uvicorn over a private data dir (only the API opens its Milvus Lite file)."""
+    live_data_dir.mkdir(parents=True)
+    with api_server(base_env(live_data_dir, INGESTFLOW_MILVUS_URI=str(live_data_dir / "milvus.db"))) as url:
         yield url
 
 
@@ -33,7 +37,7 @@ def _ok(response, data: bool = True):  # noqa: ANN001, ANN202
     return body.get("data") if data else body
 
 
-def test_seed_examples(base_url, source_dir, tmp_path) -> None:  # noqa: PLR0915
+def test_seed_examples(base_url, live_data_dir, source_dir, tmp_path, settings_env) -> None:  # noqa: PLR0915
     headers = {"moi-key": KEY}
 
     # 创建连接器 (OSS, as in the seed) and an S3 one to update
@@ -143,6 +147,7 @@ def test_seed_examples(base_url, source_dir, tmp_path) -> None:  # noqa: PLR0915
     # 重试: mark the file failed (as the flow would), then the seed's retry call
     from tests.support import catalog as cat
 
+    settings_env("INGESTFLOW_DATA_DIR", str(live_data_dir))  # the server's catalog
     cat.mark_file(file["id"], status=4, reason="boom")
     body = {"task_id": upload_task, "ids": [file["id"]]}
     assert _ok(requests.post(f"{base_url}/task/retry", headers=headers, json=body))["file_ids"] == [file["id"]]
