@@ -15,12 +15,12 @@ import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support.servers.http import serve, shutdown
+from tests.support.servers.http import HttpTestServer
 from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 
-class DifyTestServer:
+class DifyTestServer(HttpTestServer):
     """In-memory datasets → documents → segments behind Dify's Knowledge API."""
 
     def __init__(self, api_key: str) -> None:
@@ -87,14 +87,6 @@ class DifyTestServer:
         ds["word_count"] = sum(d["word_count"] for d in self.documents[dataset_id].values())
 
     # -- server ----------------------------------------------------------------------
-    def start(self) -> DifyTestServer:
-        self._server = serve(self._handle)
-        self.port = self._server.server_address[1]
-        return self
-
-    def stop(self) -> None:
-        shutdown(self._server)
-        self._server = None
 
     @staticmethod
     def _send(h: BaseHTTPRequestHandler, status: int, obj: Any) -> None:
@@ -115,7 +107,7 @@ class DifyTestServer:
         chunk = items[(page - 1) * limit: page * limit]
         return {"data": chunk, "has_more": page * limit < len(items), "limit": limit, "total": len(items), "page": page}
 
-    def _handle(self, h: BaseHTTPRequestHandler) -> None:
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
         parts = urlsplit(h.path)
         params = dict(parse_qsl(parts.query))
         self.requests.append(h.path)

@@ -35,3 +35,22 @@ def shutdown(server: ThreadingHTTPServer | None) -> None:
     if server is not None:
         server.shutdown()
         server.server_close()
+
+
+class HttpTestServer:
+    """Base of the protocol test servers: ``start()`` serves ``handle(request)`` on a free port; ``stop()``."""
+
+    port = 0
+    _server: ThreadingHTTPServer | None = None
+
+    def handle(self, h: BaseHTTPRequestHandler) -> None:
+        raise NotImplementedError
+
+    def start(self):  # noqa: ANN201 - returns the subclass
+        self._server = serve(self.handle)
+        self.port = self._server.server_address[1]
+        return self
+
+    def stop(self) -> None:
+        shutdown(self._server)
+        self._server = None

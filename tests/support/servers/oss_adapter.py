@@ -23,7 +23,7 @@ import re
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-from tests.support.servers.http import serve, shutdown
+from tests.support.servers.http import HttpTestServer
 from urllib.parse import parse_qsl, unquote, urlencode, urlsplit
 
 DROP_IF_EMPTY = {"continuation-token", "marker", "delimiter"}
@@ -43,7 +43,7 @@ def rewrite_list_xml(body: bytes) -> bytes:
     return text.encode("utf-8")
 
 
-class OssAdapter:
+class OssAdapter(HttpTestServer):
     """The adapter proxy; ``oss_keys`` maps OSS access key ids to secrets."""
 
     def __init__(self, upstream: str, aws_key: str, aws_secret: str, oss_keys: dict[str, str],
@@ -58,14 +58,6 @@ class OssAdapter:
     def endpoint(self) -> str:
         return f"127.0.0.1:{self.port}"
 
-    def start(self) -> OssAdapter:
-        self._server = serve(self.handle)
-        self.port = self._server.server_address[1]
-        return self
-
-    def stop(self) -> None:
-        shutdown(self._server)
-        self._server = None
 
     # -- request handling ------------------------------------------------------------
     @staticmethod
