@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
 import time
@@ -33,6 +35,14 @@ def http_ok(url: str) -> bool:
         return False
 
 
+def _signal_group(proc: subprocess.Popen, sig: int) -> None:
+    """Send ``sig`` to the child's process group (its session), if any of it is left."""
+    try:
+        os.killpg(proc.pid, sig)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
 @dataclass
 class ChildProcesses:
     """Named child processes, each in its own session, stopped in reverse order."""
@@ -55,17 +65,21 @@ class ChildProcesses:
         return None
 
     def stop(self, timeout: float = 10.0) -> None:
-        """Terminate every child (newest first), wait, kill what is left after ``timeout``."""
+        """Terminate every child (newest first) with its process group, wait, kill what is left after ``timeout``.
+
+        Each child leads its own session, so the group also holds what it started (Milvus Lite's binary,
+        a worker's flow-run processes): nothing is orphaned."""
         for _name, proc in reversed(self.children):
             if proc.poll() is None:
-                proc.terminate()
+                _signal_group(proc, signal.SIGTERM)
         deadline = time.monotonic() + timeout
         for _name, proc in reversed(self.children):
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                proc.kill()
+                _signal_group(proc, signal.SIGKILL)
                 proc.wait(timeout=5)
+            _signal_group(proc, signal.SIGKILL)  # what the leader left behind when it exited
         self.children.clear()
 
     def wait_until(self, check: Callable[[], bool], what: str, timeout: float, every_s: float = 0.3) -> None:
