@@ -239,15 +239,15 @@ async def _import(form: FormData, volume_id: str, uploads: list[UploadFile], use
     limit = max_upload_bytes()
     if uploads:
         _check_sizes(uploads, names, meta, limit)
-    keep = [_wanted(n, f, file_types, path_regex) for n, f in zip(names, folders, strict=True)]
-    if not any(k is None for k in keep):
-        raise ValidationFailed(f"no file matches the request's filters: {keep[0]}")
+    filtered = [_filtered(n, f, file_types, path_regex) for n, f in zip(names, folders, strict=True)]
+    if all(filtered):
+        raise ValidationFailed(f"no file matches the request's filters: {filtered[0]}")
     store = store_from_settings()
     stored: list[str] = []
     incoming: list[imports.Incoming] = []
     try:
         for i, (name, folder) in enumerate(zip(names, folders, strict=True)):
-            if keep[i] is not None:
+            if filtered[i]:
                 continue
             uri = f"{snowflake_id()}/{name}"
             digest = hashlib.md5()  # noqa: S324 - MOI's dedup criterion, not a security hash
@@ -264,7 +264,7 @@ async def _import(form: FormData, volume_id: str, uploads: list[UploadFile], use
     except BaseException:
         _discard(store, stored)
         raise
-    return _answer(volume, names, keep, result)
+    return _answer(volume, names, filtered, result)
 
 
 def _copy(store: UploadStore, src: str, dest: str) -> None:
@@ -272,22 +272,22 @@ def _copy(store: UploadStore, src: str, dest: str) -> None:
         store.put(dest, iter(lambda: stream.read(_CHUNK), b""))
 
 
-def _wanted(name: str, folder: tuple[str, ...], file_types: set[int] | None, regex: re.Pattern[str] | None) -> str | None:
-    """None when the file passes ``file_types`` and ``path_regex``, else why not."""
+def _filtered(name: str, folder: tuple[str, ...], file_types: set[int] | None, regex: re.Pattern[str] | None) -> str:
+    """Why ``file_types`` or ``path_regex`` leave the file out ("" when they do not)."""
     if file_types is not None and int(file_type_for(name)) not in file_types:
         return f"{name!r} is of file type {int(file_type_for(name))}, not in file_types {sorted(file_types)}"
     path = "/".join([*folder, name])
     if regex is not None and not regex.search(path):
         return f"{path!r} does not match path_regex {regex.pattern!r}"
-    return None
+    return ""
 
 
-def _answer(volume: Any, names: list[str], keep: list[str | None], result: imports.ImportResult) -> dict[str, Any]:
+def _answer(volume: Any, names: list[str], filtered: list[str], result: imports.ImportResult) -> dict[str, Any]:
     """Seed 002's upload answer, one result per file in request order (MOI's fields added)."""
     outcomes = iter(result.outcomes)
     results: list[dict[str, Any]] = []
-    for name, why in zip(names, keep, strict=True):
-        if why is not None:
+    for name, why in zip(names, filtered, strict=True):
+        if why:
             results.append({"success": False, "file_id": "", "message": f"已过滤：{why}", "file_name": name,
                             "uri": "", "status": "filtered", "volume_id": volume.id})
             continue

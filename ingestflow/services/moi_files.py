@@ -30,7 +30,6 @@ log = logging.getLogger("ingestflow.services")
 
 IN_FLIGHT = (FileStatus.WAITING, FileStatus.PROCESSING, FileStatus.RETRYING)
 PREVIEW_BYTES = 1024 * 1024
-TEXT_TYPES = {FileType.TXT, FileType.MARKDOWN, FileType.CSV, FileType.SQL_FILES}
 
 
 @dataclass
@@ -207,17 +206,22 @@ def _head(stream: BinaryIO, limit: int) -> bytes:
     return bytes(out)
 
 
+def _utf8(head: bytes, truncated: bool) -> str | None:
+    """``head`` as UTF-8 text (a character cut by the truncation dropped), or None for binary content."""
+    for cut in range(4 if truncated else 1):
+        try:
+            return head[:len(head) - cut].decode("utf-8")
+        except UnicodeDecodeError:
+            continue
+    return None
+
+
 def preview_content(file_id: str) -> dict[str, Any]:
     """The first MiB of a file in the envelope (MOI ``preview_stream``): text as UTF-8, else base64."""
     name, size, stream = open_bytes("files", file_id)
     head = _head(stream, PREVIEW_BYTES)
-    try:
-        content, encoding = head.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        if FileType(file_type_of(name)) in TEXT_TYPES and len(head) == PREVIEW_BYTES:
-            content, encoding = head[:-4].decode("utf-8", errors="ignore"), "utf-8"  # cut inside a character
-        else:
-            content, encoding = base64.b64encode(head).decode("ascii"), "base64"
+    text = _utf8(head, size > len(head))
+    content, encoding = (text, "utf-8") if text is not None else (base64.b64encode(head).decode("ascii"), "base64")
     return {"file_id": file_id, "name": name, "mime_type": mime_type_for(name), "size": size,
             "encoding": encoding, "content": content, "truncated": size > len(head)}
 

@@ -265,11 +265,12 @@ def _commit(volume: Volume, result: ImportResult, user: str, store: Any) -> None
     for group in reruns.values():
         for outcome in group:
             _move_over(store, result, outcome)
-            _update_target(outcome, outcome.rerun.id)
+            _update_target(result, outcome, outcome.rerun.id)
         _run_again(group[0].rerun)
-        started = [u for u in result.undo_log if u[0] == "backup" and any(u[1] is o for o in group)]
-        for _kind, _outcome, backup in started:  # the re-run is started: the new bytes stay
-            store.delete(backup)
+        started = [u for u in result.undo_log if u[0] in ("backup", "fields") and any(u[1] is o for o in group)]
+        for kind, _outcome, backup in started:  # the re-run is started: the new bytes and fields stay
+            if kind == "backup":
+                store.delete(backup)
         result.undo_log = [u for u in result.undo_log if not any(u is s for s in started)]
         if not result.task_id:
             result.task_id = group[0].rerun.id
@@ -288,7 +289,8 @@ def _move_over(store: Any, result: ImportResult, outcome: Outcome) -> None:
     store.move(outcome.incoming.uri, target.uri)
 
 
-def _update_target(outcome: Outcome, task_id: str, doc_id: str | None = None) -> None:
+def _update_target(result: ImportResult, outcome: Outcome, task_id: str, doc_id: str | None = None) -> None:
+    """The replaced file takes the new name, folder, size, md5 (and task); the old values go to the undo log."""
     item, target = outcome.incoming, outcome.target
     with catalog() as c:
         row = c.volume_files.get_file(target.id)
@@ -297,6 +299,7 @@ def _update_target(outcome: Outcome, task_id: str, doc_id: str | None = None) ->
                   "updated_at": now_ts(), "ref_file_id": item.ref_file_id or row.ref_file_id}
         if doc_id:
             fields["doc_id"] = doc_id
+        result.undo_log.append(("fields", outcome, {k: getattr(row, k) for k in fields}))
         c.volume_files.update(row.id, **fields)
         if row.doc_id or doc_id:
             c.documents.rename(volume_id=row.volume_id, doc_id=doc_id or row.doc_id, name=item.name)
@@ -322,7 +325,7 @@ def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user
                     outcome.file_id, outcome.task_id = ref.id, task.id
         for outcome, ref in zip(joining, refs, strict=True):
             if outcome.status == "replaced":
-                _update_target(outcome, task.id, ref.doc_id)
+                _update_target(result, outcome, task.id, ref.doc_id)
 
     first = joining[0].incoming.name
     task = task_service.create_task(connector, volume, SourceConfig.once(uris), creator=user, before_run=add_rows,
@@ -343,7 +346,7 @@ def _run_again(task: LoadTask) -> None:
 
 
 def _undo(result: ImportResult) -> None:
-    """Best effort, newest first: the new task, new rows, moved bytes, new folders."""
+    """Best effort, newest first: the new task, new rows, changed fields, moved bytes, new folders."""
     store = store_from_settings()
     for entry in reversed(result.undo_log):
         try:
@@ -355,6 +358,14 @@ def _undo(result: ImportResult) -> None:
             elif entry[0] == "backup":
                 _kind, outcome, backup = entry
                 store.move(backup, outcome.target.uri)
+            elif entry[0] == "fields":
+                _kind, outcome, old = entry
+                with catalog() as c:
+                    row = c.volume_files.find(outcome.target.id)
+                    if row is not None:
+                        c.volume_files.update(row.id, **old)
+                        if row.doc_id:
+                            c.documents.rename(row.volume_id, row.doc_id, old["name"])
             elif entry[0] == "folder":
                 with catalog() as c:
                     c.volume_files.remove([entry[1]])

@@ -80,3 +80,13 @@ def test_connector_file_previews() -> None:
     assert text == [{"number": 1, "columnName": "content", "columnValues": ["# 标题", "", "正文"], "charNumber": "A",
                      "charColumnName": "content"}]
     assert preview_rows("x.pdf", io.BytesIO(b"%PDF-1.7\xff\xfe"), header_row=None, row_start=1) == []
+
+
+def test_preview_text_survives_a_character_cut_by_the_limit() -> None:
+    from ingestflow.services.moi_files import _utf8
+
+    text = "长江" * 10
+    cut = text.encode()[:-1]  # the last character's bytes cut short
+    assert _utf8(cut, truncated=True) == "长江" * 9 + "长"
+    assert _utf8(cut, truncated=False) is None  # not truncated: invalid UTF-8 is binary
+    assert _utf8(b"\xff\xd8\xff\xe0 jpeg", truncated=True) is None

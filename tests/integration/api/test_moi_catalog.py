@@ -163,6 +163,30 @@ def test_dedup_replace_keeps_the_file_and_reruns_its_task(client, moi_volume) ->
     r = _upload(client, vid, [("x.txt", b"1"), ("x.txt", b"2")], dedup={"by": ["name"], "strategy": "replace"})
     assert "duplicates" in _err(r, 400, "ErrValidation")
 
+    # Prefect refuses the re-run (its deployment is gone): the replace is undone, bytes and fields alike
+    prefect_ops.delete(task.deployment_id)
+    stored = _stored()
+    r = _upload(client, vid, [("plan.txt", b"version three")], dedup={"by": ["name"], "strategy": "replace"})
+    assert r.status_code >= 400 and r.json()["code"] != "OK", r.text
+    after = ok_data(client.post("/catalog/file/info", json={"id": res["file_id"]}))
+    assert (after["size"], after["md5"]) == (info["size"], info["md5"]) and _stored() == stored
+    assert client.get(ok_data(client.post("/catalog/file/download", json={"file_id": res["file_id"]}))["link"]
+                      ).content == b"version two!"
+
+
+def test_file_types_and_path_regex_filter_an_upload(client, moi_volume) -> None:
+    vid = moi_volume
+    data = ok_data(_upload(client, vid, [("a.md", b"# a"), ("b.txt", b"b"), ("c.md", b"# c")],
+                           meta=[{"filename": "a.md", "path": "keep/"}, {"filename": "b.txt", "path": "keep/"},
+                                 {"filename": "c.md", "path": "drop/"}],
+                           file_types=json.dumps([6]), path_regex="^keep/"))
+    assert [(r["file_name"], r["status"], r["success"]) for r in data["results"]] == [
+        ("a.md", "created", True), ("b.txt", "filtered", False), ("c.md", "filtered", False)]
+    assert _list(client, vid, {"name": "type", "values": ["file"]})["total"] == 1
+    r = _upload(client, vid, [("b.txt", b"b")], file_types="[6]")
+    assert "no file matches" in _err(r, 400, "ErrValidation")
+    assert "path_regex" in _err(_upload(client, vid, [("b.txt", b"b")], path_regex="(unclosed"), 400, "ErrValidation")
+
 
 def test_links_rename_folders_and_delete(client, moi_volume, counts) -> None:
     vid = moi_volume
