@@ -254,3 +254,41 @@ def test_bad_input_through_the_sdk(server, sdk, tmp_path) -> None:
     # nothing partial left: no file, no stored bytes, the volume deletes
     assert raw.get_volume({"id": vid})["file_count"] == 0 and _stored(data_dir) == stored
     raw.delete_volume({"id": vid})
+
+
+def test_folders_workflow_refs_and_files_from_conn_files(server, sdk, tmp_path) -> None:
+    url, data_dir = server
+    raw, _client = sdk
+    vid = raw.create_volume({"name": "sdk-folders", "database_id": 1})["id"]
+    raw.add_volume_workflow_ref({"id": vid})
+    assert raw.get_volume({"id": vid})["ref"] is True
+    assert [r["ref_type"] for r in raw.get_volume_ref_list({"id": vid})["list"]] == ["workflow"]
+    raw.remove_volume_workflow_ref({"id": vid})
+    assert raw.get_volume({"id": vid})["ref"] is False
+
+    folder = raw.create_folder({"name": "合同", "volume_id": vid, "parent_id": ""})
+    raw.update_folder({"id": folder["id"], "name": "合同库"})
+    _http_error(lambda: raw.create_folder({"name": "合同库", "volume_id": vid, "parent_id": ""}), 409, "ErrConflict")
+
+    doc = tmp_path / "contract.txt"
+    doc.write_text("合同编号 HT8812：甲方与乙方约定交付日期。\n", encoding="utf-8")
+    [conn_id] = raw.upload_local_file_from_path(str(doc), [{"filename": "合同.txt", "path": "/"}])["conn_file_ids"]
+    made = raw.create_file({"name": "合同A.txt", "volume_id": vid, "parent_id": folder["id"], "ref_file_id": conn_id})
+    assert made["status"] == "created" and made["name"] == "合同A.txt"
+    again = raw.upload_file({"name": "合同B.txt", "volume_id": vid, "parent_id": "", "ref_file_id": conn_id,
+                             "dedup": {"by": ["md5"], "strategy": "skip"}})
+    assert again["status"] == "skipped" and again["id"] == made["id"]
+    _wait(raw, made["task_id"])
+    info = raw.get_file({"id": made["id"]})
+    assert (info["show_path"], info["ref_file_id"], info["load_status"]) == ("/合同库/合同A.txt", conn_id, 5)
+    assert [r["ref_id"] for r in raw.get_folder_ref_list({"id": folder["id"]})["list"]] == [made["task_id"]]
+    assert _docs(_search(url, vid, "HT8812")) == {info["document_id"]}
+
+    assert raw.delete_file_ref({"id": conn_id})["deleted_ids"] == [made["id"]]
+    assert _search(url, vid, "HT8812") == []
+    raw.clean_folder({"id": folder["id"]})
+    assert raw.get_volume({"id": vid})["folder_count"] == 1
+    raw.delete_folder({"id": folder["id"]})
+    raw.delete_connector_file({"conn_file_id": conn_id})
+    assert raw.get_volume({"id": vid})["folder_count"] == 0
+    raw.delete_volume({"id": vid})
