@@ -37,13 +37,16 @@ class ErrorEnvelope(BaseModel):
 def _errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     text = {400: "Bad input (the field is named)", 401: "Missing or invalid moi-key",
             403: "A tenant-bound key on an admin route", 404: "Unknown id", 409: "Conflicts with the current state",
-            413: "Too large", 502: "A source or sink failed", 503: "A source, sink or Prefect is unreachable"}
+            413: "Too large", 501: "Not supported by this server", 502: "A source or sink failed",
+            503: "A source, sink or Prefect is unreachable"}
     return {s: {"model": ErrorEnvelope, "description": text[s]} for s in statuses}
 
 
 ERRORS = _errors(400, 401, 403, 404, 409, 413, 502, 503)
 """The statuses a route of this family may send besides 200 (FastAPI's default 422 is never sent: bad
 input is a 400)."""
+NOT_SUPPORTED = _errors(501)
+"""A 501 ``ErrNotSupported``: routes that refuse some of MOI's options (table imports, archives) add it."""
 
 
 def ok(data: Any = None) -> dict[str, Any]:

@@ -15,6 +15,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ingestflow.api.deps import require_api_key, require_caller
 from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
+from ingestflow.api.routes import connector_files, links, moi_catalog, moi_unsupported
 from ingestflow.errors import IngestError
 from ingestflow.settings import prepare_environment
 
@@ -102,4 +103,8 @@ def create_app() -> FastAPI:
     # search and document views also take tenant-bound keys (filtered to their tenant)
     app.include_router(search.router, dependencies=[Depends(require_caller)])
     app.include_router(documents.router, dependencies=[Depends(require_caller)])
+    app.include_router(moi_catalog.router, dependencies=secured)
+    app.include_router(connector_files.router, dependencies=secured)
+    app.include_router(moi_unsupported.router, dependencies=secured)
+    app.include_router(links.router)  # signed links: the signature is the credential
     return app

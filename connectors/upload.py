@@ -9,7 +9,8 @@ The upload store is the deployment's, chosen by ``INGESTFLOW_UPLOAD_STORE``:
 
 uri = ``<batch id>/<file name>`` relative to the store's root (or prefix), as before the store
 existed, so stored file rows keep working. A store can ``put`` (streamed), ``open``, ``stat``,
-``list`` and ``delete``. One upload connector exists per deployment (config ``{}``: where the
+``list``, ``delete`` and ``move`` (over an existing file: a replaced upload keeps its uri, hence its
+document). One upload connector exists per deployment (config ``{}``: where the
 files are is the deployment's setting, not the row's); the server creates it on first use and
 callers cannot create one (``creatable=False``).
 """
@@ -64,6 +65,9 @@ class UploadStore(Protocol):
 
     def delete(self, uri: str) -> None:
         """Remove a stored file (a missing one is no error)."""
+
+    def move(self, src: str, dest: str) -> None:
+        """Put the file at ``src`` under ``dest``, replacing what ``dest`` held; ``src`` is gone after."""
 
 
 def check_uri(uri: str) -> str:
@@ -138,7 +142,16 @@ class DirStore:
         """Remove a stored file, and its batch directory once empty."""
         path = self.root / check_uri(uri)
         path.unlink(missing_ok=True)
-        parent = path.parent
+        self._prune(path.parent)
+
+    def move(self, src: str, dest: str) -> None:
+        """One rename (atomic: a reader sees the old file or the new one, never a mix)."""
+        source, target = self.root / check_uri(src), self.root / check_uri(dest)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, target)
+        self._prune(source.parent)
+
+    def _prune(self, parent: Path) -> None:
         while parent != self.root and parent.is_dir() and not any(parent.iterdir()):
             parent.rmdir()
             parent = parent.parent
@@ -185,6 +198,12 @@ class S3Store:
     def delete(self, uri: str) -> None:
         """Remove a stored object."""
         self.s3.delete(self.prefix + check_uri(uri))
+
+    def move(self, src: str, dest: str) -> None:
+        """Copy through this process (S3 replaces ``dest`` only once the upload completed), then delete ``src``."""
+        with self.open(src) as stream:
+            self.put(dest, iter(lambda: stream.read(1024 * 1024), b""))
+        self.delete(src)
 
 
 class _Counted:

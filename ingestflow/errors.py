@@ -12,6 +12,7 @@
     ├── ProviderError                502  a source or sink failed
     │   ├── EmbedTimeout             502  an embedding batch ran past its time limit (not retried)
     │   └── ProviderUnavailable      503  unreachable / timed out: retryable
+    ├── NotSupported                 501  an API this server does not implement (MOI tables, users, NL2SQL …)
     ├── FileError                    422  one file's own failure: it fails alone, the load goes on
     │   ├── UnsupportedFile          422  a file type with no parser (e.g. audio)
     │   └── ParseError               422  a file that could not be parsed (corrupt, empty)
@@ -122,6 +123,13 @@ class ProviderUnavailable(ProviderError):
     http_status = 503
     code = "ErrProviderUnavailable"
     retryable = True
+
+
+class NotSupported(IngestError):
+    """A request for something this server does not do (MOI's table, database, user or NL2SQL APIs …)."""
+
+    http_status = 501
+    code = "ErrNotSupported"
 
 
 class FileError(IngestError):

@@ -69,6 +69,11 @@ class Settings(BaseSettings):
     max_upload_mb: float = Field(200.0, gt=0, description="Size limit of one uploaded file (MB).")
     upload_store: str = Field("", description="Where uploads are stored: empty = data_dir/uploads; s3://bucket/prefix = an S3-compatible store (settings upload_s3__*).")
 
+    link_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600, description="Lifetime (s) of the signed download/preview links of MOI files.")
+    url_signing_key: SecretStr | None = Field(None, description="HMAC key of signed links; default derived from the first API key (every API process of a deployment then agrees).")
+    public_url: str = Field("", description="Base URL put into signed links (behind a proxy); default the request's own base URL.")
+    conn_file_ttl_s: int = Field(24 * 3600, ge=60, description="How long temporary connector files (POST /connectors/file/upload) are kept.")
+
     default_tenant_code: str = Field("", description="tenant_code stamped on chunks when a task sets none.")
     default_org_code: str = Field("", description="org_code stamped on chunks when a task sets none.")
 

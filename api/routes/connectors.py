@@ -14,7 +14,7 @@ from fastapi import APIRouter, Query, Request
 
 from ingestflow.api import presenters, uploads
 from ingestflow.api.deps import ApiUser
-from ingestflow.api.envelope import ERRORS, Envelope, OkEnvelope, ok
+from ingestflow.api.envelope import ERRORS, NOT_SUPPORTED, Envelope, OkEnvelope, ok
 from ingestflow.api.schemas.common import int_list, str_list
 from ingestflow.api.schemas.connectors import (
     ConnectorCreate, ConnectorCreated, ConnectorList, ConnectorSummary, ConnectorUpdate, ConnectorValidate,
@@ -141,10 +141,12 @@ UPLOAD_FORM = {"requestBody": {"required": True,
 
 
 @router.post("/upload", response_model=Envelope[UploadResult], response_model_exclude_unset=True,
-             responses=_errors(400, 401, 403, 404, 413, 502, 503), openapi_extra=UPLOAD_FORM)
+             responses={**_errors(400, 401, 403, 404, 409, 413, 502, 503), **NOT_SUPPORTED}, openapi_extra=UPLOAD_FORM)
 async def upload(request: Request, user: ApiUser) -> dict:
     """Seed form (a): ``data`` file field(s) → stored in the upload area.
-    Seed form (b): ``file`` + ``VolumeID`` + ``meta`` → stored, and a run-once load task into the volume.
+    Seed form (b) / MOI SDK: ``file`` + ``VolumeID`` + ``meta`` (``filename``, ``path``) + ``dedup`` → files
+    of the volume and a run-once load task (``dedup`` skip/replace: no second document); or ``VolumeID`` +
+    ``table_config.conn_file_ids`` (MOI's two-step upload). 501 for MOI table imports and archives.
 
     The form is read as a stream here (bounded part count and field size), not by FastAPI, so the
     request body is documented from ``UploadForm``.

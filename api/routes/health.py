@@ -18,8 +18,9 @@ class Health(BaseModel):
 
 
 @router.get("/health", response_model=Envelope[Health])
+@router.get("/healthz", response_model=Envelope[Health])
 def health() -> dict:
-    """The API is up and its catalog answers."""
+    """The API is up and its catalog answers (``/healthz``: the MOI SDK's ``health_check``)."""
     with get_engine().connect() as conn:
         conn.execute(text("select 1"))
     return ok({"status": "ok", "catalog": "ok"})

@@ -102,8 +102,15 @@ class UploadForm(BaseModel):
     file: list[bytes] | None = Field(None, description="Form (b): file(s) to store and load into VolumeID.")
     VolumeID: str | None = Field(None, description="Form (b): id of the volume to load into; required with file.")
     volume_id: str | None = Field(None, description="Same as VolumeID.")
-    meta: str | None = Field(None, description='JSON array, one entry per file: {"file_name", "file_size", "mime_type"}; '
-                                               "file_name replaces the part's file name.")
+    meta: str | None = Field(None, description='JSON array, one entry per file: the MOI SDK\'s {"filename", "path"} '
+                                               '(name and folder in the volume) or the seed\'s {"file_name", '
+                                               '"file_size", "mime_type"}; the name replaces the part\'s file name.')
+    dedup: str | None = Field(None, description='JSON {"by": ["name", "md5"], "strategy": "skip" | "replace"}: '
+                                                "a duplicate is skipped (no second document) or replaces the old one.")
+    table_config: str | None = Field(None, description='JSON {"conn_file_ids": [...]}: import temporary files from '
+                                                       "POST /connectors/file/upload instead of sending file parts.")
+    file_types: str | None = Field(None, description="JSON list of seed file types: other files are not imported.")
+    path_regex: str | None = Field(None, description="Only files whose folder/name path matches are imported.")
 
 
 # --- responses ----------------------------------------------------------------------------------
@@ -196,13 +203,20 @@ class UploadedFile(BaseModel):
 
 
 class UploadLoadResult(BaseModel):
-    """One file of form (b) and its task file id."""
+    """One file of form (b) and its id (= its task file id; for a skipped duplicate, the existing file's)."""
 
     success: bool
     file_id: str
     message: str
     file_name: str
     uri: str
+    status: str | None = Field(None, description="created, skipped (dedup), replaced (dedup) or filtered.")
+    task_id: str | None = Field(None, description="The task that loads it (a skipped duplicate: the one that did).")
+    volume_id: str | None = None
+    parent_id: str | None = Field(None, description='Its folder ("" = the root).')
+    path: str | None = Field(None, description="Its path in the volume, /folder/name.")
+    size: int | None = None
+    md5: str | None = None
 
 
 class UploadResult(BaseModel):

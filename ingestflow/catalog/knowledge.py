@@ -17,7 +17,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ingestflow.catalog.db import session_scope
-from ingestflow.catalog.models import DocumentState, LoadTask, SearchQuery, SegmentState, TaskFile, Volume, now_ts
+from ingestflow.catalog.models import (
+    DocumentState, LoadTask, SearchQuery, SegmentState, TaskFile, Volume, VolumeFile, now_ts,
+)
 from ingestflow.catalog.tasks import resolve_scope
 from ingestflow.errors import NotFound
 from ingestflow.ids import snowflake_id
@@ -109,8 +111,9 @@ class Documents:
                                completed_segment_count=TaskFile.completed_segment_count + delta))
 
     def delete(self, volume_id: str, doc_id: str) -> None:
-        """Remove a document's task-file rows and its knowledge-base state."""
+        """Remove a document's task-file rows, its knowledge-base state and the MOI file it is."""
         self.s.execute(delete(TaskFile).where(TaskFile.volume_id == str(volume_id), TaskFile.doc_id == str(doc_id)))
+        self.s.execute(delete(VolumeFile).where(VolumeFile.volume_id == str(volume_id), VolumeFile.doc_id == str(doc_id)))
         self.s.execute(delete(SegmentState).where(SegmentState.doc_id == str(doc_id)))
         self.s.execute(delete(DocumentState).where(DocumentState.doc_id == str(doc_id)))
 

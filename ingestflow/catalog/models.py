@@ -193,3 +193,57 @@ class SearchQuery(Base):
     source: Mapped[str] = mapped_column(String(32), default="API")
     tenant_code: Mapped[str | None] = mapped_column(String(128), nullable=True)  # the caller's bound tenant
     created_at: Mapped[float] = mapped_column(Float)
+
+
+class VolumeFile(Base):
+    """A file or folder of a volume as MOI's catalog API shows it (seed 000).
+
+    A folder is a path prefix inside a volume (``parent_id`` "" is the root); a file is an uploaded
+    document: its bytes at ``uri`` in the upload store, loaded by ``task_id`` as document ``doc_id``.
+    A file's id is the id of the task file that first loaded it (``/task/files`` shows the same id)."""
+
+    __tablename__ = "volume_files"
+    __table_args__ = (Index("ix_volume_files_parent", "volume_id", "parent_id"),
+                      Index("ix_volume_files_md5", "volume_id", "md5"))
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(20))
+    parent_id: Mapped[str] = mapped_column(String(20), default="")
+    name: Mapped[str] = mapped_column(Text)
+    stem: Mapped[str] = mapped_column(Text, default="")  # the name without its extension (MOI finds files by either)
+    is_folder: Mapped[bool] = mapped_column(Boolean, default=False)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    md5: Mapped[str] = mapped_column(String(32), default="")
+    file_type: Mapped[int] = mapped_column(Integer, default=0)
+    uri: Mapped[str] = mapped_column(Text, default="")
+    task_id: Mapped[str] = mapped_column(String(20), default="")
+    doc_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    ref_file_id: Mapped[str] = mapped_column(String(64), default="")  # the temporary connector file it came from
+    created_by: Mapped[str] = mapped_column(String(255), default="admin")
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+    updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
+
+
+class ConnFile(Base):
+    """A temporary connector file (MOI's two-step upload: ``/connectors/file/upload`` → ``conn_file_id``)."""
+
+    __tablename__ = "conn_files"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(Text)
+    path: Mapped[str] = mapped_column(Text, default="")  # the folder the uploader's meta named
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    md5: Mapped[str] = mapped_column(String(32), default="")
+    file_type: Mapped[int] = mapped_column(Integer, default=0)
+    uri: Mapped[str] = mapped_column(Text)
+    created_by: Mapped[str] = mapped_column(String(255), default="admin")
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, index=True)
+
+
+class VolumeWorkflowRef(Base):
+    """A volume marked as referenced by a workflow (MOI ``add_ref_workflow``; shown as ``ref`` in its info)."""
+
+    __tablename__ = "volume_workflow_refs"
+
+    volume_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)

@@ -12,9 +12,10 @@ from ingestflow.catalog.connectors import Connectors
 from ingestflow.catalog.db import session_scope
 from ingestflow.catalog.files import TaskFiles
 from ingestflow.catalog.knowledge import Documents, Queries, Segments
-from ingestflow.catalog.models import Connector, LoadRun, LoadTask, TaskFile, Volume
+from ingestflow.catalog.models import ConnFile, Connector, LoadRun, LoadTask, TaskFile, Volume, VolumeFile
 from ingestflow.catalog.runs import Runs
 from ingestflow.catalog.tasks import Tasks
+from ingestflow.catalog.volume_files import ConnFiles, VolumeFiles, WorkflowRefs
 from ingestflow.catalog.volumes import Volumes
 
 
@@ -31,11 +32,14 @@ class Catalog:
         self.documents = Documents(session)
         self.segments = Segments(session)
         self.queries = Queries(session)
+        self.volume_files = VolumeFiles(session)
+        self.conn_files = ConnFiles(session)
+        self.workflow_refs = WorkflowRefs(session)
 
     def row_counts(self) -> dict[str, int]:
         """Rows per core table (tests check that a failed request leaves nothing behind)."""
         return {m.__tablename__: int(self.session.scalar(select(func.count()).select_from(m)) or 0)
-                for m in (Connector, Volume, LoadTask, TaskFile, LoadRun)}
+                for m in (Connector, Volume, LoadTask, TaskFile, LoadRun, VolumeFile, ConnFile)}
 
 
 @contextmanager

@@ -7,7 +7,9 @@ from collections.abc import Iterable
 from sqlalchemy import delete, select
 
 from ingestflow.catalog.base import Repository
-from ingestflow.catalog.models import DocumentState, LoadTask, SearchQuery, SegmentState, Volume
+from ingestflow.catalog.models import (
+    DocumentState, LoadTask, SearchQuery, SegmentState, Volume, VolumeFile, VolumeWorkflowRef,
+)
 from ingestflow.errors import Conflict, ValidationFailed
 from ingestflow.ids import snowflake_id
 
@@ -71,7 +73,8 @@ class Volumes(Repository[Volume]):
         used = self.task_ids(row.id)
         if used:
             raise Conflict(f"volume {volume_id} is used by task(s) {', '.join(used[:10])}; delete them first")
-        for state in (SegmentState, DocumentState, SearchQuery):  # the volume's knowledge-base state goes too
+        # the volume's knowledge-base state and its MOI files/folders go too
+        for state in (SegmentState, DocumentState, SearchQuery, VolumeFile, VolumeWorkflowRef):
             self.s.execute(delete(state).where(state.volume_id == row.id))
         self.s.delete(row)
         return row
