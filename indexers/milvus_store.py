@@ -13,6 +13,7 @@ function → ``sparse``), ``dense`` (the embedding, FLAT/COSINE: exact search).
 from __future__ import annotations
 
 import threading
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -21,7 +22,10 @@ from typing import Any, Protocol
 # logging.config.dictConfig, which flushes every log handler and, in a worker thread while
 # other Prefect task threads log, deadlocks against Prefect's log/event services (seen: a
 # load hung in `index` with one thread in pymilvus' import and one in EventsWorker.instance).
-import pymilvus  # noqa: F401
+with warnings.catch_warnings():
+    # milvus_lite imports the deprecated pkg_resources: a UserWarning on every CLI command, none of ours
+    warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+    import pymilvus  # noqa: F401
 
 from ingestflow.indexers.filter_expr import MilvusExpr, quote  # one escaping rule for every expression
 from ingestflow.errors import NotFound, ProviderError, ProviderUnavailable, ValidationFailed

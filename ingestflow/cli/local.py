@@ -47,7 +47,9 @@ def load(
     if as_json:
         print(json.dumps(summary, ensure_ascii=False))
         return
-    table = Table(title=f"load task {task_id} → volume {volume!r}")
+    # the title on its own line: as a table title it wraps to the narrow table's width
+    console.print(f"[bold]load task {task_id} → volume {volume!r}[/bold]")
+    table = Table()
     table.add_column("metric")
     table.add_column("value", justify="right")
     for key in ("listed", "new", "changed", "unchanged", "retry", "files_succeeded", "files_failed", "files_deleted",

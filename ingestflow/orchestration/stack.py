@@ -167,7 +167,11 @@ def up(api_port: int = 8000, prefect_port: int = 4200, milvus_port: int = 19530,
 
 def serve_milvus(db_file: str, address: str) -> None:
     """Run Milvus Lite over gRPC on ``address`` until SIGTERM/SIGINT."""
-    from milvus_lite.server import Server
+    import warnings
+
+    with warnings.catch_warnings():  # milvus_lite imports the deprecated pkg_resources
+        warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
+        from milvus_lite.server import Server
 
     server = Server(db_file, address=address)
     if not server.init() or not server.start():
