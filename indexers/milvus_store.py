@@ -22,10 +22,17 @@ from typing import Any, Protocol
 # logging.config.dictConfig, which flushes every log handler and, in a worker thread while
 # other Prefect task threads log, deadlocks against Prefect's log/event services (seen: a
 # load hung in `index` with one thread in pymilvus' import and one in EventsWorker.instance).
+import pymilvus  # noqa: F401
+
 with warnings.catch_warnings():
-    # milvus_lite imports the deprecated pkg_resources: a UserWarning on every CLI command, none of ours
+    # pymilvus imports milvus_lite when a Lite file is first opened, and milvus_lite imports the
+    # deprecated pkg_resources: a UserWarning on every load. Imported here, once, with it filtered
+    # (catch_warnings is process-wide, so not around the lazy import in a task thread).
     warnings.filterwarnings("ignore", message="pkg_resources is deprecated", category=UserWarning)
-    import pymilvus  # noqa: F401
+    try:
+        import milvus_lite  # noqa: F401
+    except ImportError:  # a remote-Milvus-only install
+        pass
 
 from ingestflow.indexers.filter_expr import MilvusExpr, quote  # one escaping rule for every expression
 from ingestflow.errors import NotFound, ProviderError, ProviderUnavailable, ValidationFailed

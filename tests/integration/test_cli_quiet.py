@@ -13,9 +13,11 @@ NOISE = re.compile(r"warning|deprecat|it/s|s/it|\d+%\||Loading weights|Traceback
 
 
 def _cli(args: list[str], data_dir: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "INGESTFLOW_DATA_DIR": str(data_dir), "HF_HUB_OFFLINE": "1",
-           "PREFECT_LOGGING_LEVEL": "WARNING", "COLUMNS": "80"}
-    env.pop("PYTHONWARNINGS", None)
+    # the environment of scripts/demo.sh: none of the test session's settings (its Milvus server,
+    # Prefect home), so the CLI opens its own Milvus Lite file the way a new user's run does
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("INGESTFLOW_", "PREFECT_")) and k not in ("PYTHONWARNINGS", "COLUMNS")}
+    env.update(INGESTFLOW_DATA_DIR=str(data_dir), HF_HUB_OFFLINE="1", PREFECT_LOGGING_LEVEL="WARNING")
     return subprocess.run([sys.executable, "-m", "ingestflow.cli", *args], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=600)
 
