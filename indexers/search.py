@@ -1,12 +1,11 @@
-"""Search volumes: semantic (dense cosine), full_text (BM25) or hybrid (RRF of both).
+"""Search volumes: semantic (dense cosine), full_text (BM25) or hybrid (fusion of both).
 
-Scores: semantic = cosine similarity clipped to [0, 1] (seed 003's normalised score);
-full_text = BM25 score (≥ 0, unbounded); hybrid = RRF score (sum of 1/(rrf_k + rank)).
-``score_threshold`` applies to the strategy's own score; ``vector_threshold`` drops dense
-candidates below a cosine before they are fused (seed 004's ``vector_similarity_threshold``).
+Every hit carries one 0–1 score (defined in ``indexers.fusion``): cosine; BM25 over the query's
+best BM25; or the fused score. ``score_threshold`` applies to it in every mode; ``vector_threshold``
+drops candidates whose cosine is below it before fusion (seed 004's ``vector_similarity_threshold``).
 
-Several volumes: semantic lists merge by cosine, BM25 lists by BM25 score, and hybrid fuses
-the two merged lists by rank, so one volume's hits compete with another's on equal terms.
+Several volumes: both legs merge over all volumes before normalising and fusing, so one
+volume's hits compete with another's on equal terms.
 Callers pass what must never come back (disabled documents and segments, catalog state) per
 volume; it is excluded server-side in the Milvus filter, so ``k`` results still come back. This
 module knows Milvus and the embedders only: ``ingestflow.services.search`` adds the catalog.
@@ -22,6 +21,7 @@ from typing import Any, Protocol
 from ingestflow.errors import ValidationFailed
 from ingestflow.indexers.embedding import embedder_for
 from ingestflow.indexers.filter_expr import MilvusExpr
+from ingestflow.indexers.fusion import Fusion, candidates, cosine_score, normalise_bm25, rrf, weighted
 from ingestflow.indexers.milvus_store import ChunkFilter, volume_store
 from ingestflow.records import mime_type_for
 
@@ -81,13 +81,18 @@ def check_request(query: str, mode: str, k: int, rrf_k: int) -> None:
 
 def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid", k: int = 5,
                    score_threshold: float | None = None, vector_threshold: float | None = None, rrf_k: int = 60,
-                   flt: ChunkFilter | None = None, clause: MilvusExpr | None = None) -> list[SearchHit]:
-    """Top-``k`` chunks over several volumes; ``flt`` and ``clause`` restrict every volume."""
+                   flt: ChunkFilter | None = None, clause: MilvusExpr | None = None,
+                   fusion: Fusion | None = None) -> list[SearchHit]:
+    """Top-``k`` chunks over several volumes, each with its 0–1 score; ``flt`` and ``clause`` restrict
+    every volume; ``fusion`` says how hybrid combines its legs (default: weighted, w = 0.5)."""
     check_request(query, mode, k, rrf_k)
+    fusion = fusion or Fusion()
     base = flt or ChunkFilter()
-    fetch = k if mode != "hybrid" else max(k * 2, 20)
-    dense: list[tuple[float, Any, dict]] = []
-    sparse: list[tuple[float, Any, dict]] = []
+    fetch = k if mode != "hybrid" else candidates(k)
+    dense: dict[Key, float] = {}
+    sparse: dict[Key, float] = {}  # raw BM25 until normalised
+    raws: dict[Key, tuple[Any, dict]] = {}
+    legs: list[tuple[Any, Any, ChunkFilter, list[float] | None]] = []
     vectors: dict[str, list[float]] = {}
     for target in targets:
         volume = target.volume
@@ -98,38 +103,76 @@ def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid
                               "exclude_doc_ids": sorted({*(base.exclude_doc_ids or []), *target.exclude_doc_ids}) or None,
                               "exclude_chunk_ids": sorted({*(base.exclude_chunk_ids or []),
                                                            *target.exclude_chunk_ids}) or None})
+        vector = None
         if mode in ("semantic", "hybrid"):
             if volume.embedding_model not in vectors:
                 vectors[volume.embedding_model] = embedder_for(volume).embed_query(query)
-            for hit in store.search(mode="semantic", query_text=query, query_vector=vectors[volume.embedding_model],
-                                    limit=fetch, flt=vflt):
-                dense.append((min(1.0, max(0.0, hit["distance"])), volume, hit))
+            vector = vectors[volume.embedding_model]
+            _collect(dense, raws, volume, store.search(mode="semantic", query_text=query, query_vector=vector,
+                                                       limit=fetch, flt=vflt), cosine_score)
         if mode in ("full_text", "hybrid"):
-            for hit in store.search(mode="full_text", query_text=query, query_vector=None, limit=fetch, flt=vflt):
-                sparse.append((hit["distance"], volume, hit))
-    dense.sort(key=lambda t: -t[0])
-    sparse.sort(key=lambda t: -t[0])
-    if vector_threshold is not None:
-        dense = [t for t in dense if t[0] >= vector_threshold]
+            _collect(sparse, raws, volume, store.search(mode="full_text", query_text=query, query_vector=None,
+                                                        limit=fetch, flt=vflt), float)
+        legs.append((volume, store, vflt, vector))
+    dense_ranked = _ranked(dense)
+    sparse_ranked = _ranked(sparse)
+    if mode == "hybrid" and fusion.method == "weighted":
+        for volume, store, vflt, vector in legs:  # complete each candidate's missing leg
+            mine = [key for key in raws if key[0] == volume.id]
+            _complete(dense, raws, volume, store, vflt, query, vector, "semantic",
+                      [key for key in mine if key not in dense], cosine_score)
+            _complete(sparse, raws, volume, store, vflt, query, None, "full_text",
+                      [key for key in mine if key not in sparse], float)
+    if vector_threshold is not None and mode != "full_text":
+        # seed 004's vector_similarity_threshold: the dense leg's cosine, before fusion
+        kept = {key for key, cos in dense.items() if cos >= vector_threshold}
+        dense = {key: cos for key, cos in dense.items() if key in kept}
+        if mode == "hybrid":
+            sparse = {key: s for key, s in sparse.items() if key in kept}
+            dense_ranked = [key for key in dense_ranked if key in kept]
+            sparse_ranked = [key for key in sparse_ranked if key in kept]
     if mode == "semantic":
-        ranked = dense
+        scores = dense
     elif mode == "full_text":
-        ranked = sparse
+        scores = normalise_bm25(sparse)
+    elif fusion.method == "rrf":
+        scores = rrf(dense_ranked[:fetch], sparse_ranked[:fetch], rrf_k)
     else:
-        ranked = _rrf(dense[:fetch], sparse[:fetch], rrf_k)
+        scores = weighted(dense, normalise_bm25(sparse), fusion.dense_weight)
+    ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     if score_threshold is not None:
-        ranked = [t for t in ranked if t[0] >= score_threshold]
-    return [_hit(score, volume, raw) for score, volume, raw in ranked[:k]]
+        ranked = [(key, score) for key, score in ranked if score >= score_threshold]
+    return [_hit(score, *raws[key]) for key, score in ranked[:k]]
 
 
-def _rrf(dense: list, sparse: list, rrf_k: int) -> list[tuple[float, Any, dict]]:
-    """Reciprocal-rank fusion of two ranked lists (rank 1 = best)."""
-    fused: dict[str, list] = {}
-    for ranked in (dense, sparse):
-        for rank, (_score, volume, hit) in enumerate(ranked, start=1):
-            entry = fused.setdefault(hit["id"], [0.0, volume, hit])
-            entry[0] += 1.0 / (rrf_k + rank)
-    return sorted((tuple(v) for v in fused.values()), key=lambda t: -t[0])
+Key = tuple[str, str]  # (volume id, chunk id): ids from different volumes never merge
+
+
+def _collect(into: dict[Key, float], raws: dict[Key, tuple[Any, dict]], volume: Any, hits: list[dict],
+             score: Any) -> None:
+    for hit in hits:
+        key = (volume.id, hit["id"])
+        into[key] = score(hit["distance"])
+        raws.setdefault(key, (volume, hit))
+
+
+def _complete(into: dict[Key, float], raws: dict[Key, tuple[Any, dict]], volume: Any, store: Any,
+              vflt: ChunkFilter, query: str, vector: list[float] | None, leg: str, missing: list[Key],
+              score: Any) -> None:
+    """Score ``missing`` candidates on ``leg`` with a search restricted to their ids; ids the leg cannot
+    match (no query term in the chunk) score 0."""
+    if not missing:
+        return
+    ids = [chunk_id for _vol, chunk_id in missing]
+    restricted = ChunkFilter(**{**vflt.__dict__, "chunk_ids": ids})
+    _collect(into, raws, volume, store.search(mode=leg, query_text=query, query_vector=vector, limit=len(ids),
+                                              flt=restricted), score)
+    for key in missing:
+        into.setdefault(key, 0.0)
+
+
+def _ranked(scores: dict[Key, float]) -> list[Key]:
+    return sorted(scores, key=lambda key: (-scores[key], key))
 
 
 def _hit(score: float, volume: SearchVolume, hit: dict) -> SearchHit:

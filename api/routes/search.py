@@ -16,6 +16,7 @@ from ingestflow.api.schemas.search import (
 )
 from ingestflow.catalog.knowledge import record_search
 from ingestflow.errors import ValidationFailed
+from ingestflow.indexers.fusion import Fusion
 from ingestflow.services import documents, search as search_service
 from ingestflow.services.search import SearchRequest as Search
 
@@ -33,7 +34,8 @@ def search(body: SearchRequest, caller: CallerDep, background: BackgroundTasks) 
     filters = body.filters
     hits = search_service.search(caller, Search(
         query=body.query, volume_ids=body.volumes(), mode=body.retrieval_strategy, k=body.k, score=body.score,
-        rrf_k=body.rrf_k, tenant_code=body.tenant_code or None, org_code=body.org_code or None,
+        rrf_k=body.rrf_k, fusion=Fusion(body.fusion.method, body.fusion.dense_weight) if body.fusion else None,
+        tenant_code=body.tenant_code or None, org_code=body.org_code or None,
         uri_prefix=filters.uri_prefix if filters else None, file_types=filters.file_types if filters else None,
         document_ids=filters.document_ids if filters else None, filter_expr=body.filter_expr), _recorder(background))
     results = [presenters.hit_public(h) for h in hits]
@@ -43,7 +45,7 @@ def search(body: SearchRequest, caller: CallerDep, background: BackgroundTasks) 
 
 @router.post("/vector_db_service/search_from_vector_db", response_model=Envelope[VectorDbResponse])
 def search_from_vector_db(body: VectorDbRequest, caller: CallerDep, background: BackgroundTasks) -> dict:
-    """Seed 004: ``use_hybrid`` picks hybrid (else semantic); thresholds on cosine and on RRF."""
+    """Seed 004: ``use_hybrid`` picks hybrid (else semantic); thresholds on the cosine and on the fused 0–1 score."""
     if body.collection_type.upper() != "DOC":
         raise ValidationFailed(f"collection_type {body.collection_type!r} is not supported: ingestflow serves DOC")
     volumes = [*([body.volume_id] if body.volume_id else []), *(body.volume_ids or [])]

@@ -21,6 +21,15 @@ class SearchFilters(BaseModel):
     document_ids: list[str] | None = Field(None, max_length=1024)
 
 
+class FusionParams(BaseModel):
+    """How hybrid mode fuses its legs (see README "POST /search")."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    method: Literal["weighted", "rrf"] = "weighted"
+    dense_weight: float = Field(0.5, ge=0.0, le=1.0, description="w in w·cos + (1−w)·bm25_norm.")
+
+
 class SearchRequest(BaseModel):
     """``POST /search``."""
 
@@ -31,8 +40,9 @@ class SearchRequest(BaseModel):
     volume_ids: list[IdStr] | None = Field(None, max_length=64)
     retrieval_strategy: Strategy = "hybrid"
     k: int = Field(10, ge=1, le=1000, validation_alias=AliasChoices("k", "top_k"))
-    score: float | None = Field(None, description="Threshold on the strategy's own score.")
+    score: float | None = Field(None, description="Threshold on the hit's 0–1 relevance score.")
     rrf_k: int = Field(60, ge=1, le=100000)
+    fusion: FusionParams | None = None
     tenant_code: str | None = None
     org_code: str | None = None
     filters: SearchFilters | None = None

@@ -98,6 +98,40 @@ def test_a_score_threshold_removes_low_scores(client, vols) -> None:
     assert _search(client, **body, score=1.01) == []
 
 
+def test_every_mode_scores_0_to_1_and_full_text_tops_at_1(client, vols) -> None:
+    body = {"query": "高铁退票手续费", "volume_id": vols["main"], "k": 8, "tenant_code": "tenant-a"}
+    for strategy in ("semantic", "full_text", "hybrid"):
+        scores = [r["score"] for r in _search(client, **body, retrieval_strategy=strategy)]
+        assert scores and all(0 <= s <= 1 for s in scores) and scores == sorted(scores, reverse=True), strategy
+    assert _search(client, **body, retrieval_strategy="full_text")[0]["score"] == 1.0
+
+
+def test_fusion_params_choose_the_method_and_weight(client, vols) -> None:
+    body = {"query": "高铁退票手续费", "volume_id": vols["main"], "k": 5, "retrieval_strategy": "hybrid",
+            "tenant_code": "tenant-a"}
+    dense = _search(client, **{**body, "retrieval_strategy": "semantic"})
+    sparse = _search(client, **{**body, "retrieval_strategy": "full_text"})
+    all_dense = _search(client, **body, fusion={"method": "weighted", "dense_weight": 1.0})
+    all_sparse = _search(client, **body, fusion={"dense_weight": 0.0})
+    assert [r["chunk_id"] for r in all_dense] == [r["chunk_id"] for r in dense]
+    assert [r["score"] for r in all_dense] == [r["score"] for r in dense]
+    assert all_sparse[0]["chunk_id"] == sparse[0]["chunk_id"] and all_sparse[0]["score"] == 1.0
+    by_rank = _search(client, **body, fusion={"method": "rrf"})
+    assert by_rank[0]["document"]["uri"] == "退票.txt" and 0.5 < by_rank[0]["score"] <= 1
+    for bad in ({"method": "sum"}, {"dense_weight": 2}):
+        response = client.post("/search", json={**body, "fusion": bad})
+        assert response.status_code == 400 and response.json()["code"] == "ErrValidation", bad
+
+
+def test_seed_003_hybrid_hit_testing_with_score_0_4_finds_the_document(client, vols) -> None:
+    # seed 003 §4.6's example body: hybrid, k 10, score 0.4 (meaningless against raw RRF values)
+    hits = ok_data(client.post(f"/datasets/{vols['main']}/hit", json={
+        "query": "how many paid leave days do employees get", "retrieval_strategy": "hybrid", "k": 10,
+        "score": 0.4}))
+    assert hits and hits[0]["document"]["name"] == "leave.txt" and all(h["score"] >= 0.4 for h in hits)
+    assert len(hits) < 10  # the threshold cuts the unrelated rest
+
+
 def test_filters_restrict_results(client, vols) -> None:
     body = {"query": "大熊猫吃什么食物", "volume_id": vols["main"], "k": 20}
     assert set(_uris(_search(client, **body, filters={"uri_prefix": "festival"}))) == {"festival.md"}
@@ -228,7 +262,7 @@ def test_seed_004_search_semantic_hybrid_and_thresholds(client, vols) -> None:
     assert len(dense) == 3 and dense[0]["doc_name"] == "退票.txt" and 0 < dense[0]["score"] <= 1
     assert {"id", "content", "doc_id", "source", "score"} <= set(dense[0])
     hybrid = ok_data(client.post(url, json={**body, "use_hybrid": True, "limit": 3}))["entities"][0]
-    assert hybrid[0]["doc_name"] == "退票.txt" and hybrid[0]["score"] < 0.1  # an RRF score
+    assert hybrid[0]["doc_name"] == "退票.txt" and 0.4 < hybrid[0]["score"] <= 1  # the fused 0–1 score
     high = dense[0]["score"] - 0.001
     kept = ok_data(client.post(url, json={**body, "limit": 3, "vector_similarity_threshold": high}))["entities"][0]
     assert [e["doc_name"] for e in kept] == ["退票.txt"]
