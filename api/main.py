@@ -13,9 +13,10 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingestflow.api.deps import require_api_key, require_caller
+from ingestflow.api import seed003
 from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
-from ingestflow.api.routes import connector_files, links, moi_catalog, moi_unsupported
+from ingestflow.api.routes import connector_files, datasets, links, moi_catalog, moi_unsupported
 from ingestflow.errors import IngestError
 from ingestflow.settings import prepare_environment
 
@@ -64,6 +65,10 @@ def _document_errors_as_400(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _in_seed003(request: Request) -> bool:
+    return getattr(request.state, "family", None) == seed003.NAME
+
+
 def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
@@ -71,13 +76,17 @@ def create_app() -> FastAPI:
                   description="Seed-002 data-ingestion API: connectors, volumes and load tasks, run by Prefect.")
 
     @app.exception_handler(IngestError)
-    async def _ingest_error(_request: Request, exc: IngestError) -> JSONResponse:
+    async def _ingest_error(request: Request, exc: IngestError) -> JSONResponse:
         if exc.http_status >= 500:
             log.warning("%s: %s", exc.code, exc.message)
+        if _in_seed003(request):
+            return JSONResponse(seed003.error(exc.http_status, exc.message), status_code=exc.http_status)
         return JSONResponse(error(exc.code, exc.message), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
-    async def _bad_request(_request: Request, exc: RequestValidationError) -> JSONResponse:
+    async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
+        if _in_seed003(request):
+            return JSONResponse(seed003.error(400, _validation_message(exc)), status_code=400)
         return JSONResponse(error("ErrValidation", _validation_message(exc)), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -106,5 +115,6 @@ def create_app() -> FastAPI:
     app.include_router(moi_catalog.router, dependencies=secured)
     app.include_router(connector_files.router, dependencies=secured)
     app.include_router(moi_unsupported.router, dependencies=secured)
+    app.include_router(datasets.router, dependencies=seed003.FAMILY)
     app.include_router(links.router)  # signed links: the signature is the credential
     return app

@@ -1,0 +1,37 @@
+"""Seed 003's family over a live app: envelope, Bearer auth, datasets list (a dataset is a volume)."""
+
+from __future__ import annotations
+
+from tests.support.api import KEY, ok_data
+
+BEARER = {"Authorization": f"Bearer {KEY}", "moi-key": ""}
+
+
+def test_datasets_list_shows_volumes_in_seed003_envelope(client, volume):
+    response = client.get("/datasets", params={"current_page": 1, "page_size": 20, "search_word": "api-vol"},
+                          headers=BEARER)
+    assert response.status_code == 200
+    body = response.json()
+    assert body["code"] == "success" and body["message"] == ""
+    assert [d["id"] for d in body["data"]["list"]] == [volume["id"]]
+    assert body["data"]["paginator"] == {"current_page": 1, "page_size": 20, "total_page": 1, "total_record": 1}
+
+
+def test_bad_page_size_is_validate_error(client, volume):
+    response = client.get("/datasets", params={"page_size": 51}, headers=BEARER)
+    assert response.status_code == 400
+    body = response.json()
+    assert body["code"] == "validate_error" and "page_size" in body["message"]
+
+
+def test_missing_or_wrong_bearer_is_unauthorized(client, volume):
+    for headers in ({"moi-key": ""}, {"Authorization": "Bearer nope", "moi-key": ""}):
+        response = client.get("/datasets", headers=headers)
+        assert response.status_code == 401
+        assert response.json()["code"] == "unauthorized"
+
+
+def test_seed002_routes_keep_their_envelope(client, volume):
+    response = client.get("/volumes/list", headers={"moi-key": "nope"})
+    assert response.status_code == 401 and "msg" in response.json() and "message" not in response.json()
+    assert ok_data(client.get("/volumes/list")) is not None
