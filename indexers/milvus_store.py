@@ -61,12 +61,15 @@ def milvus_client(uri: str, token: str = "") -> Any:
     key = (uri, token)
     with _clients_lock:
         if key not in _clients:
+            timeout = _timeout_s()  # how long connecting waits for a server that is down
             try:
-                _clients[key] = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+                _clients[key] = (MilvusClient(uri=uri, token=token, timeout=timeout) if token
+                                 else MilvusClient(uri=uri, timeout=timeout))
             except MilvusException as exc:
-                raise ProviderUnavailable(f"cannot open Milvus at {uri!r}: {exc.message}") from None
+                raise ProviderUnavailable(f"Milvus at {uri!r} is unreachable (cannot connect: {exc.message})") from None
             except Exception as exc:  # noqa: BLE001 - grpc/lite start-up failures
-                raise ProviderUnavailable(f"cannot open Milvus at {uri!r}: {type(exc).__name__}: {exc}") from None
+                raise ProviderUnavailable(f"Milvus at {uri!r} is unreachable (cannot connect: "
+                                          f"{type(exc).__name__}: {exc})") from None
         return _clients[key]
 
 
