@@ -98,7 +98,8 @@ def list_source(task_id: str, only_file_ids: list[str] | None = None) -> Listing
 def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries: int, label: str) -> list[dict[str, Any]]:
     """Fetch + parse a group of files, each in a worker process (killed past ``timeout_s``), then chunk them.
 
-    Returns one outcome per file, in order: ``{"chunks", "bytes"}`` or ``{"error", "started"}``; a
+    Returns one outcome per file, in order: ``{"chunks", "bytes", "version"}`` (the version of the bytes
+    read, "" if unknown) or ``{"error", "started", "outage"}``; a
     file's failure is that file's alone. Transient errors (unreachable source) are retried up to
     ``retries`` times. Each file's stage timestamps go to the catalog in one write per group.
     """
@@ -113,14 +114,15 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
         started = time.time()
         job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages)
         try:
-            sections, size = with_retries(lambda job=job: pool.run(job, timeout_s), retries, settings.retry_backoff_s)
+            sections, size, version = with_retries(lambda job=job: pool.run(job, timeout_s), retries,
+                                                   settings.retry_backoff_s)
             parsed_at = time.time()
             chunks = ctx.split(ref.doc_id, sections)
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's alone
             outcomes.append({"error": reason_of(exc), "started": started, "outage": is_outage(exc)})
             continue
         done.append(lifecycle.split(ref, started, parsed_at, sum(len(s.text) for s in sections), len(chunks)))
-        outcomes.append({"chunks": chunks, "bytes": size})
+        outcomes.append({"chunks": chunks, "bytes": size, "version": version})
     with catalog() as c:
         c.files.mark(done)
     return outcomes

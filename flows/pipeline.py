@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ingestflow.catalog.files import FileRef
@@ -41,7 +41,8 @@ class Runner(Protocol):
 
     def parse(self, group: list[FileRef]) -> Any:
         """Start fetch + parse + split of a group; its result: one outcome per file, in order —
-        ``{"chunks": [...], "bytes": n}`` or ``{"error": reason, "started": t}``."""
+        ``{"chunks": [...], "bytes": n, "version": v}`` (``v``: the source version of the bytes read, or "")
+        or ``{"error": reason, "started": t, "outage": bool}``."""
 
     def index(self, batch: list[Chunk], meta: dict[str, dict[str, Any]]) -> Any:
         """Start embedding + upserting a batch; its result: rows written."""
@@ -166,6 +167,8 @@ class LoadPipeline:
             if "error" in outcome:
                 self._fail(ref, outcome["error"], outcome.get("started"))
                 continue
+            if outcome.get("version") and outcome["version"] != ref.source_version:
+                ref = replace(ref, source_version=outcome["version"])  # edited since the listing: record what was read
             self.stats.bytes_read += outcome["bytes"]
             chunks = outcome["chunks"]
             self.meta[ref.doc_id] = self.ledger.meta(ref)

@@ -89,7 +89,7 @@ def split(ref: FileRef, started: float, parsed_at: float, char_count: int, segme
 def completed(ref: FileRef, segments: int, fingerprint: str, at: float | None = None) -> dict[str, Any]:
     """A file whose new chunks are all written and its old ones removed."""
     return {"id": ref.id, **stage_fields(DocStage.COMPLETED, at), "completed_segment_count": segments,
-            "indexed_version": indexed_as(ref.source_version, fingerprint)}
+            "source_version": ref.source_version, "indexed_version": indexed_as(ref.source_version, fingerprint)}
 
 
 def failed(ref: FileRef, reason: str, started: float | None = None) -> dict[str, Any]:

@@ -158,3 +158,23 @@ def test_milvus_errors_read_as_sentences() -> None:
     with pytest.raises(ProviderError) as info:
         _store()._call("search", _raises(_RpcError(grpc.StatusCode.INVALID_ARGUMENT)))
     assert info.value.message.endswith("gRPC INVALID_ARGUMENT")
+
+
+def test_a_file_edited_after_the_listing_is_recorded_under_the_version_read() -> None:
+    class Runner(_Runner):
+        def parse(self, group):  # noqa: ANN001, ANN201
+            future: Future = Future()
+            future.set_result([{"chunks": [Chunk(f"{r.id}-0", r.doc_id, 0, "t", "h", 1, 1)], "bytes": 1,
+                                "version": "v2" if r.uri == "f1" else ""} for r in group])
+            return future
+
+    done: dict[str, str] = {}
+
+    class Ledger(_Ledger):
+        def finalise(self, files, stats) -> None:  # noqa: ANN001
+            done.update({ref.uri: ref.source_version for ref, _ in files})
+
+    LoadPipeline(group_files(_refs(3), 3, 10_000), Runner(), Ledger(), batch_size=4).run()
+    assert done == {"f0": "v1", "f1": "v2", "f2": "v1"}  # "" = unknown: the listed version stays
+    (update,) = [lifecycle.completed(FileRef("1", "d1", "f1", "f1.txt", 1, "v2"), 1, "fp")]
+    assert update["source_version"] == "v2" and update["indexed_version"] == lifecycle.indexed_as("v2", "fp")
