@@ -44,6 +44,15 @@ from ingestflow.records import Chunk
 from ingestflow.settings import get_settings
 
 
+def worker_name() -> str:
+    """``host/worker``: the Prefect worker that started this flow run (it sets ``PREFECT__WORKER_NAME``
+    in the run's environment), or ``host/pid-N`` for a run started in-process."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}/{os.environ.get('PREFECT__WORKER_NAME') or f'pid-{os.getpid()}'}"
+
+
 def _transient(task_obj, task_run, state) -> bool:  # noqa: ANN001
     """Retry only errors that may pass (unreachable source); a corrupt file fails at once."""
     try:
@@ -107,6 +116,7 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
     settings = get_settings()
     with catalog() as c:
         c.files.mark(lifecycle.parsing(refs))
+        c.files.attempt([r.id for r in refs], worker_name())
     pool = parse_pool(settings.parse_workers, settings.parse_nice)
     outcomes: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
@@ -318,7 +328,7 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
                       files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=error,
                       **stats.as_dict())
         lifecycle.run_finished(c, task_id)
-    summary = {"task_id": task_id, "run_id": run_id, **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,
+    summary = {"task_id": task_id, "run_id": run_id, "worker": worker_name(), **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,
                "listing_error": plan.listing_error, "error": error}
     _publish_artifact(summary)
     if pipeline.outage:

@@ -110,6 +110,7 @@ def test_milvus_outage_fails_the_run_and_the_next_run_finishes_the_files(prefect
     left = [f for f in files if f.status != FileStatus.SUCCESS]
     assert left and all(f.status == FileStatus.WAITING for f in left)  # due for the next run
     assert any("unreachable" in f.reason for f in left)  # the ones in flight say why
+    in_flight = {f.uri for f in left if f.attempts}  # fetched + parsed once, then met the outage
     print(f"run ended {waited:.1f} s after Milvus stopped (dependency_timeout_s={BOUND_S})")
 
     # down at start: fails fast, no file is touched
@@ -127,6 +128,9 @@ def test_milvus_outage_fails_the_run_and_the_next_run_finishes_the_files(prefect
     after = cat.files(task_id)
     assert all(f.status == FileStatus.SUCCESS for f in after), [(f.uri, f.reason) for f in after]
     assert cat.runs(task_id)[0].status == "completed"
+    assert in_flight and all(f.attempts == (2 if f.uri in in_flight else 1) for f in after), \
+        [(f.uri, f.attempts) for f in after]
+    assert all(f.worker.endswith(f"/pid-{again.pid}") for f in after if f.uri in in_flight)  # no Prefect worker: host/pid
 
     clean_task = ensure_local_task(corpus, "outage-clean")
     clean = _load(clean_task, milvus.uri)
