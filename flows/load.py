@@ -9,7 +9,9 @@
       │                            runs while the next groups parse (``flows/pipeline.py``)
       └─ finalise                  per batch: drop re-indexed files' old chunks, mark them completed
 
-One failed file never stops the others: it is marked failed (status 4) with its reason.
+One failed file never stops the others: it is marked failed (status 4) with its reason. An outage
+(Milvus or the source unreachable) is not the file's failure: its files stay waiting, the run starts
+no new work and ends failed, and the next run retries them.
 Chunk ids are deterministic, writes are upserts, and a file's old chunks are removed only
 after its new ones are written, so re-running (or resuming after a crash) never duplicates
 chunks. Files a dead run left waiting / parsing / indexing are redone by the next run;
