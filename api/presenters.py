@@ -47,7 +47,7 @@ def file_public(row: TaskFile, volume_name: str, user: str) -> TaskFilePublic:
                           update_time=row.updated_at, other_metadata="", reason=row.reason or "", user=user,
                           start_time=row.start_time or 0, end_time=row.end_time or 0,
                           path=f"/{volume_name}/{row.uri.lstrip('/')}", stage=row.stage,
-                          segment_count=row.segment_count)
+                          segment_count=row.segment_count, worker=row.worker or "", attempts=row.attempts or 0)
 
 
 # --- seed 003 --------------------------------------------------------------------------------

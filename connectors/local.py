@@ -129,6 +129,11 @@ class LocalConnector:
             raise NotFound(f"file {uri!r} does not exist")
         return path.open("rb")
 
+    def version_of(self, uri: str) -> str:
+        """A file's current version, from one stat (cheap: the parse worker asks around its read)."""
+        st = self._resolve(uri).stat()
+        return f"{st.st_mtime_ns}-{st.st_size}-{st.st_ctime_ns}"
+
     def stat(self, uri: str) -> SourceItem:
         """Metadata of one file or directory."""
         path = self._resolve(uri)

@@ -9,7 +9,9 @@
       │                            runs while the next groups parse (``flows/pipeline.py``)
       └─ finalise                  per batch: drop re-indexed files' old chunks, mark them completed
 
-One failed file never stops the others: it is marked failed (status 4) with its reason.
+One failed file never stops the others: it is marked failed (status 4) with its reason. An outage
+(Milvus or the source unreachable) is not the file's failure: its files stay waiting, the run starts
+no new work and ends failed, and the next run retries them.
 Chunk ids are deterministic, writes are upserts, and a file's old chunks are removed only
 after its new ones are written, so re-running (or resuming after a crash) never duplicates
 chunks. Files a dead run left waiting / parsing / indexing are redone by the next run;
@@ -33,14 +35,24 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from ingestflow.catalog import FileRef, catalog, lifecycle
 from ingestflow.catalog.listing import diff_listing
-from ingestflow.errors import EmbedTimeout, IngestError
+from ingestflow.errors import EmbedTimeout, IngestError, ProviderUnavailable
 from ingestflow.flows import run_guard
 from ingestflow.flows.context import TaskContext, task_context
 from ingestflow.flows.parse_pool import ParseJob, parse_pool
-from ingestflow.flows.pipeline import LoadPipeline, LoadStats, group_files, group_label, reason_of, with_retries
+from ingestflow.flows.pipeline import (LoadPipeline, LoadStats, group_files, group_label, is_outage, reason_of,
+                                       with_retries)
 from ingestflow.indexers.milvus_store import ChunkFilter
 from ingestflow.records import Chunk
 from ingestflow.settings import get_settings
+
+
+def worker_name() -> str:
+    """``host/worker``: the Prefect worker that started this flow run (it sets ``PREFECT__WORKER_NAME``
+    in the run's environment), or ``host/pid-N`` for a run started in-process."""
+    import os
+    import socket
+
+    return f"{socket.gethostname()}/{os.environ.get('PREFECT__WORKER_NAME') or f'pid-{os.getpid()}'}"
 
 
 def _transient(task_obj, task_run, state) -> bool:  # noqa: ANN001
@@ -97,7 +109,8 @@ def list_source(task_id: str, only_file_ids: list[str] | None = None) -> Listing
 def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries: int, label: str) -> list[dict[str, Any]]:
     """Fetch + parse a group of files, each in a worker process (killed past ``timeout_s``), then chunk them.
 
-    Returns one outcome per file, in order: ``{"chunks", "bytes"}`` or ``{"error", "started"}``; a
+    Returns one outcome per file, in order: ``{"chunks", "bytes", "version"}`` (the version of the bytes
+    read, "" if unknown) or ``{"error", "started", "outage"}``; a
     file's failure is that file's alone. Transient errors (unreachable source) are retried up to
     ``retries`` times. Each file's stage timestamps go to the catalog in one write per group.
     """
@@ -105,6 +118,7 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
     settings = get_settings()
     with catalog() as c:
         c.files.mark(lifecycle.parsing(refs))
+        c.files.attempt([r.id for r in refs], worker_name())
     pool = parse_pool(settings.parse_workers, settings.parse_nice)
     outcomes: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
@@ -112,14 +126,15 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
         started = time.time()
         job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages)
         try:
-            sections, size = with_retries(lambda job=job: pool.run(job, timeout_s), retries, settings.retry_backoff_s)
+            sections, size, version = with_retries(lambda job=job: pool.run(job, timeout_s), retries,
+                                                   settings.retry_backoff_s)
             parsed_at = time.time()
             chunks = ctx.split(ref.doc_id, sections)
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's alone
-            outcomes.append({"error": reason_of(exc), "started": started})
+            outcomes.append({"error": reason_of(exc), "started": started, "outage": is_outage(exc)})
             continue
         done.append(lifecycle.split(ref, started, parsed_at, sum(len(s.text) for s in sections), len(chunks)))
-        outcomes.append({"chunks": chunks, "bytes": size})
+        outcomes.append({"chunks": chunks, "bytes": size, "version": version})
     with catalog() as c:
         c.files.mark(done)
     return outcomes
@@ -212,6 +227,10 @@ class CatalogLedger:
         with catalog() as c:
             c.files.mark([lifecycle.failed(ref, reason, started)])
 
+    def deferred(self, refs: list[FileRef], reason: str) -> None:
+        with catalog() as c:
+            c.files.mark(lifecycle.deferred(refs, reason))
+
     def finalise(self, done: list[tuple[FileRef, list[str]]], stats: LoadStats) -> None:
         try:
             self.ctx.drop_old_chunks({ref.doc_id: ids for ref, ids in done})
@@ -286,26 +305,36 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
         lifecycle.run_started(c, ctx.task)
     stats = LoadStats()
     try:
+        ctx.store().exists()  # Milvus down at start: fail fast (within dependency_timeout_s), touch no file
         plan = list_source(task_id, file_ids)
         logger.info("task %s: %s, %d file(s) to process", task_id, plan.counts, len(plan.to_process))
         with catalog() as c:
             c.files.mark(lifecycle.queued(plan.to_process))
-        _pipeline(ctx, plan.to_process, stats).run()
-        stats.files_deleted = _delete_gone(ctx, plan)
+        pipeline = _pipeline(ctx, plan.to_process, stats)
+        pipeline.run()
+        if not pipeline.outage:
+            stats.files_deleted = _delete_gone(ctx, plan)  # an outage deletes nothing: the listing may be fine, the sink not
     except BaseException as exc:
         with catalog() as c:
-            c.runs.finish(run_id, "failed", error=str(exc)[:2000], **stats.as_dict())
+            c.runs.finish(run_id, "failed", error=reason_of(exc), **stats.as_dict())
             lifecycle.run_finished(c, task_id)
         raise
     counts = plan.counts
+    error = plan.listing_error
+    if pipeline.outage:
+        error = (f"{pipeline.files_deferred} file(s) left for the next run, a dependency is unavailable: "
+                 f"{pipeline.outage}")[:2000]
     with catalog() as c:
-        c.runs.finish(run_id, "completed", files_listed=counts.get("listed", 0), files_added=counts.get("new", 0),
-                      files_changed=counts.get("changed", 0) + counts.get("retry", 0),
-                      files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=plan.listing_error,
+        c.runs.finish(run_id, "failed" if pipeline.outage else "completed", files_listed=counts.get("listed", 0),
+                      files_added=counts.get("new", 0), files_changed=counts.get("changed", 0) + counts.get("retry", 0),
+                      files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=error,
                       **stats.as_dict())
         lifecycle.run_finished(c, task_id)
-    summary = {"task_id": task_id, "run_id": run_id, **counts, **stats.as_dict(), "listing_error": plan.listing_error}
+    summary = {"task_id": task_id, "run_id": run_id, "worker": worker_name(), **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,
+               "listing_error": plan.listing_error, "error": error}
     _publish_artifact(summary)
+    if pipeline.outage:
+        raise ProviderUnavailable(error)  # the flow run ends Failed in Prefect, with the same reason
     return summary
 
 

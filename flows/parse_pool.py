@@ -7,7 +7,9 @@ tesseract/LibreOffice child) gets SIGKILL and a fresh worker takes its place. Pa
 processes also lets parsing use every core while the flow's thread embeds.
 
     pool = parse_pool(workers)
-    sections, size = pool.run(ParseJob(...), timeout_s=300)   # ParseTimeout / the parser's error
+    sections, size, version = pool.run(ParseJob(...), timeout_s=300)   # ParseTimeout / the parser's error
+
+``version`` is the source version of the bytes read ("" when the connector cannot tell cheaply).
 """
 
 from __future__ import annotations
@@ -39,8 +41,13 @@ class ParseJob:
     ocr_languages: str = "chi_sim+eng"
 
 
-def _run_job(job: ParseJob) -> tuple[list[Section], int]:
-    """In the worker: stream the item to a temp file and parse it."""
+def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
+    """In the worker: stream the item to a temp file and parse it; also returns the version read.
+
+    A connector with a cheap ``version_of`` (local files: one stat) is asked before and after the
+    copy: the same answer twice is the version of the bytes read. A file edited during the copy
+    gets "" (it keeps its listed version), so the next run sees a change and re-reads it (the safe direction).
+    """
     import shutil
     import tempfile
     from pathlib import Path
@@ -51,9 +58,13 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int]:
     tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
     try:
         local = tmp_dir / ("doc" + Path(job.name).suffix.lower())
-        with build_connector(job.connector_kind, job.connector_config).open(job.uri) as src, local.open("wb") as dst:
+        connector = build_connector(job.connector_kind, job.connector_config)
+        version_of = getattr(connector, "version_of", None)
+        before = version_of(job.uri) if version_of else ""
+        with connector.open(job.uri) as src, local.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1024 * 1024)
-        return parse_file(local, job.name, ocr_languages=job.ocr_languages), local.stat().st_size
+        version = before if not version_of or version_of(job.uri) == before else ""
+        return parse_file(local, job.name, ocr_languages=job.ocr_languages), local.stat().st_size, version
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
@@ -157,7 +168,7 @@ class ParsePool:
         with self._lock:
             self._all.discard(worker)
 
-    def run(self, job: ParseJob, timeout_s: float) -> tuple[list[Section], int]:
+    def run(self, job: ParseJob, timeout_s: float) -> tuple[list[Section], int, str]:
         """Fetch and parse one item in a worker; kill and replace the worker past ``timeout_s``."""
         worker = self._idle.get()
         if worker.proc.exitcode is not None:  # died while idle (OOM killer…): not this file's fault

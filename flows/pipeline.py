@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Protocol
 
 from ingestflow.catalog.files import FileRef
@@ -41,7 +41,8 @@ class Runner(Protocol):
 
     def parse(self, group: list[FileRef]) -> Any:
         """Start fetch + parse + split of a group; its result: one outcome per file, in order —
-        ``{"chunks": [...], "bytes": n}`` or ``{"error": reason, "started": t}``."""
+        ``{"chunks": [...], "bytes": n, "version": v}`` (``v``: the source version of the bytes read, or "")
+        or ``{"error": reason, "started": t, "outage": bool}``."""
 
     def index(self, batch: list[Chunk], meta: dict[str, dict[str, Any]]) -> Any:
         """Start embedding + upserting a batch; its result: rows written."""
@@ -65,10 +66,19 @@ class Ledger(Protocol):
     def finalise(self, done: list[tuple[FileRef, list[str]]], stats: LoadStats) -> None:
         """These files' new chunks (ids given) are all written: drop old chunks, mark them completed."""
 
+    def deferred(self, refs: list[FileRef], reason: str) -> None:
+        """These files met an outage (a dependency unreachable): they stay due for the next run."""
+
 
 def reason_of(exc: BaseException) -> str:
     """A failure reason as a sentence (an IngestError's message, else the exception type and text)."""
     return (exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}")[:2000]
+
+
+def is_outage(exc: BaseException) -> bool:
+    """Whether a failure is a dependency's (unreachable source, Milvus, catalog: try again later)
+    rather than the file's own (corrupt, unsupported, parser timeout: a poison file)."""
+    return isinstance(exc, IngestError) and exc.retryable
 
 
 @dataclass
@@ -83,6 +93,8 @@ class LoadPipeline:
     buffer_batches: int = 8  # parse no further ahead than this many batches of chunks
     max_indexing: int = 2  # one embedding, the next queued behind it
     stats: LoadStats = field(default_factory=LoadStats)
+    outage: str = ""  # the first outage met: no new groups start after it, the rest stays due
+    files_deferred: int = 0
 
     def __post_init__(self) -> None:
         self.groups = deque(self.groups)
@@ -92,6 +104,7 @@ class LoadPipeline:
         self.files: dict[str, tuple[FileRef, list[str]]] = {}  # doc id → (file, its new chunk ids)
         self.parsing: dict[Any, list[FileRef]] = {}
         self.indexing: dict[Any, list[Chunk]] = {}
+        self._sink_down = False  # an index batch met an outage: buffered chunks are not sent either
 
     def run(self) -> LoadStats:
         while True:
@@ -108,16 +121,29 @@ class LoadPipeline:
 
     def _start_parsing(self) -> None:
         while (self.groups and len(self.parsing) < self.window
-               and len(self.buffer) < self.buffer_batches * self.batch_size and not self.runner.pausing()):
+               and len(self.buffer) < self.buffer_batches * self.batch_size and not self._stopping()):
             group = self.groups.popleft()
             self.parsing[self.runner.parse(group)] = group
 
     def _start_indexing(self) -> None:
-        last = not self.parsing and (not self.groups or self.runner.pausing())
+        if self._sink_down and self.buffer:  # do not wait out Milvus' outage batch by batch: the files stay due
+            refs = [self.files.pop(d)[0] for d in sorted({c.doc_id for c in self.buffer}) if d in self.files]
+            self.buffer = []
+            if refs:
+                self._defer(refs, self.outage)
+        last = not self.parsing and (not self.groups or self._stopping())
         while len(self.indexing) < self.max_indexing and self.buffer and (len(self.buffer) >= self.batch_size or last):
             batch, self.buffer = self.buffer[:self.batch_size], self.buffer[self.batch_size:]
             meta = {doc_id: self.meta[doc_id] for doc_id in {c.doc_id for c in batch}}  # its own: meta grows meanwhile
             self.indexing[self.runner.index(batch, meta)] = batch
+
+    def _stopping(self) -> bool:
+        return bool(self.outage) or self.runner.pausing()
+
+    def _defer(self, refs: list[FileRef], reason: str) -> None:
+        self.outage = self.outage or reason
+        self.ledger.deferred(refs, reason)
+        self.files_deferred += len(refs)
 
     def _fail(self, ref: FileRef, reason: str, started: float | None = None) -> None:
         self.ledger.failed(ref, reason, started)
@@ -127,14 +153,22 @@ class LoadPipeline:
         try:
             outcomes = future.result()
         except Exception as exc:  # noqa: BLE001 - the group's task failed as a whole: its files fail
+            if is_outage(exc):
+                self._defer(group, reason_of(exc))
+                return
             for ref in group:
                 self._fail(ref, reason_of(exc))
             return
         empty = []
         for ref, outcome in zip(group, outcomes, strict=True):
+            if outcome.get("outage"):
+                self._defer([ref], outcome["error"])
+                continue
             if "error" in outcome:
                 self._fail(ref, outcome["error"], outcome.get("started"))
                 continue
+            if outcome.get("version") and outcome["version"] != ref.source_version:
+                ref = replace(ref, source_version=outcome["version"])  # edited since the listing: record what was read
             self.stats.bytes_read += outcome["bytes"]
             chunks = outcome["chunks"]
             self.meta[ref.doc_id] = self.ledger.meta(ref)
@@ -149,10 +183,14 @@ class LoadPipeline:
     def _indexed(self, batch: list[Chunk], future: Any) -> None:
         try:
             self.stats.chunks_written += future.result()
-        except Exception as exc:  # noqa: BLE001 - the batch's files fail, the load goes on
-            for doc_id in {c.doc_id for c in batch}:
-                if doc_id in self.files:
-                    self._fail(self.files.pop(doc_id)[0], f"indexing failed: {reason_of(exc)}")
+        except Exception as exc:  # noqa: BLE001 - the batch's files fail (or wait out an outage), the load goes on
+            refs = [self.files.pop(d)[0] for d in sorted({c.doc_id for c in batch}) if d in self.files]
+            if is_outage(exc):
+                self._sink_down = True
+                self._defer(refs, f"indexing failed: {reason_of(exc)}")
+                return
+            for ref in refs:
+                self._fail(ref, f"indexing failed: {reason_of(exc)}")
             return
         for chunk in batch:
             self.remaining[chunk.doc_id] -= 1

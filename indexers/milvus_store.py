@@ -72,12 +72,15 @@ def milvus_client(uri: str, token: str = "") -> Any:
     key = (uri, token)
     with _clients_lock:
         if key not in _clients:
+            timeout = _timeout_s()  # how long connecting waits for a server that is down
             try:
-                _clients[key] = MilvusClient(uri=uri, token=token) if token else MilvusClient(uri=uri)
+                _clients[key] = (MilvusClient(uri=uri, token=token, timeout=timeout) if token
+                                 else MilvusClient(uri=uri, timeout=timeout))
             except MilvusException as exc:
-                raise ProviderUnavailable(f"cannot open Milvus at {uri!r}: {exc.message}") from None
+                raise ProviderUnavailable(f"Milvus at {uri!r} is unreachable (cannot connect: {exc.message})") from None
             except Exception as exc:  # noqa: BLE001 - grpc/lite start-up failures
-                raise ProviderUnavailable(f"cannot open Milvus at {uri!r}: {type(exc).__name__}: {exc}") from None
+                raise ProviderUnavailable(f"Milvus at {uri!r} is unreachable (cannot connect: "
+                                          f"{type(exc).__name__}: {exc})") from None
         return _clients[key]
 
 
@@ -123,9 +126,23 @@ class ChunkFilter:
 
 
 def _unreachable(exc: Exception) -> bool:
-    """A MilvusException that wraps a transport failure (gRPC UNAVAILABLE, deadline) rather than a refusal."""
-    text = f"{getattr(exc, 'code', '')} {getattr(exc, 'message', '')}".lower()
-    return any(w in text for w in ("unavailable", "deadline", "connect", "timeout", "fail connecting"))
+    """A MilvusException that wraps a transport failure (gRPC UNAVAILABLE, deadline) rather than a refusal.
+
+    pymilvus' retry wrapper stores the gRPC error's unbound ``code`` method as the code when it gives
+    up on an unreachable server, so a non-int code means a transport failure too.
+    """
+    code = getattr(exc, "code", None)
+    if code is not None and not isinstance(code, int):
+        return True
+    text = f"{code} {getattr(exc, 'message', '')}".lower()
+    return any(w in text for w in ("unavailable", "deadline", "connect", "timeout", "fail connecting", "retry run out"))
+
+
+def _timeout_s() -> int:
+    """The bound on one Milvus call, retries included (pymilvus honours only an int ``timeout``)."""
+    from ingestflow.settings import get_settings
+
+    return int(get_settings().dependency_timeout_s)
 
 
 class CollectionBinding(Protocol):
@@ -160,21 +177,31 @@ class VolumeStore:
         self.client = milvus_client(uri, token)
 
     def _call(self, what: str, fn, *args, **kwargs):  # noqa: ANN001, ANN202
-        """Every Milvus call goes through here: its errors become sentences in the error tree."""
+        """Every Milvus call goes through here: bounded by ``dependency_timeout_s``, its errors become
+        sentences in the error tree (never a pymilvus/gRPC repr)."""
+        import grpc
         from pymilvus.exceptions import MilvusException
 
+        kwargs.setdefault("timeout", _timeout_s())
+        unreachable = (f"Milvus at {self.uri!r} is unreachable ({what} on {self.collection!r}, "
+                       f"gave up after {kwargs['timeout']} s)")
         try:
             return fn(*args, **kwargs)
         except MilvusException as exc:
+            if _unreachable(exc):
+                raise ProviderUnavailable(unreachable) from None
             message = str(exc.message or "")
             if "not exist" in message or "not found" in message.lower():
                 raise NotFound(f"Milvus collection {self.collection!r}: {message}") from None
-            if _unreachable(exc):
-                raise ProviderUnavailable(f"Milvus at {self.uri!r} is unreachable ({what} on {self.collection!r})") from None
             raise ProviderError(f"Milvus {what} on {self.collection!r} failed: {message[:300]}") from None
+        except grpc.RpcError as exc:  # a code pymilvus does not retry, raised as is
+            code = exc.code() if callable(getattr(exc, "code", None)) else "unknown"
+            if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
+                raise ProviderUnavailable(unreachable) from None
+            name = getattr(code, "name", str(code))
+            raise ProviderError(f"Milvus {what} on {self.collection!r} failed: gRPC {name}") from None
         except (ConnectionError, TimeoutError, OSError) as exc:
-            raise ProviderUnavailable(f"Milvus at {self.uri!r} is unreachable ({what} on {self.collection!r}: "
-                                      f"{type(exc).__name__})") from None
+            raise ProviderUnavailable(f"{unreachable[:-1]}: {type(exc).__name__})") from None
 
     def exists(self) -> bool:
         """Whether the volume's collection exists (nothing was ever written when it does not)."""

@@ -55,6 +55,7 @@ class Settings(BaseSettings):
     parse_timeout_s: float = Field(300.0, gt=0, description="Per-file fetch + parse/OCR time limit (s); the parse process is killed past it.")
     embed_timeout_s: float = Field(300.0, gt=0, description="Time limit (s) of one embedding batch; its files fail past it.")
     file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")
+    dependency_timeout_s: int = Field(30, ge=1, le=3600, description="How long (s) one call to Milvus waits on an unreachable server (its retries included) before the call fails as an outage; the run's files stay due for the next run.")
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
     ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")

@@ -91,6 +91,8 @@ class TaskFilePublic(BaseModel):
     path: str
     stage: str
     segment_count: int
+    worker: str = Field("", description="host/Prefect worker of the file's last fetch + parse attempt")
+    attempts: int = Field(0, description="fetch + parse attempts of the file, across runs")
 
 
 class LoadRunPublic(BaseModel):

@@ -60,6 +60,13 @@ class TaskFiles(Repository[TaskFile]):
             now = now_ts()
             self.s.execute(update(TaskFile), [{"updated_at": now, **u} for u in updates])
 
+    def attempt(self, file_ids: Iterable[str], worker: str) -> None:
+        """Files whose fetch + parse starts now on ``worker``: one more attempt each."""
+        ids = [str(f) for f in file_ids]
+        if ids:
+            self.s.execute(update(TaskFile).where(TaskFile.id.in_(ids))
+                           .values(attempts=TaskFile.attempts + 1, worker=worker[:255], updated_at=now_ts()))
+
     def delete(self, file_ids: Iterable[str]) -> None:
         """Remove file rows."""
         self.s.execute(delete(TaskFile).where(TaskFile.id.in_([str(f) for f in file_ids])))

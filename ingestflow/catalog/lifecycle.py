@@ -10,6 +10,7 @@ File (seed 002 ``FileStatus`` + seed 003 stage)::
 
     listed ─▶ WAITING ─▶ PARSING (PROCESSING) ─▶ INDEXING ─▶ COMPLETED (SUCCESS)
                  ▲            └──────────────┴──────▶ ERROR (FAILED, reason) ──retry──▶ RETRYING ─┘
+                 └─── outage (a dependency unreachable): deferred, WAITING with the reason ◀──┘
 """
 
 from __future__ import annotations
@@ -88,7 +89,7 @@ def split(ref: FileRef, started: float, parsed_at: float, char_count: int, segme
 def completed(ref: FileRef, segments: int, fingerprint: str, at: float | None = None) -> dict[str, Any]:
     """A file whose new chunks are all written and its old ones removed."""
     return {"id": ref.id, **stage_fields(DocStage.COMPLETED, at), "completed_segment_count": segments,
-            "indexed_version": indexed_as(ref.source_version, fingerprint)}
+            "source_version": ref.source_version, "indexed_version": indexed_as(ref.source_version, fingerprint)}
 
 
 def failed(ref: FileRef, reason: str, started: float | None = None) -> dict[str, Any]:
@@ -97,6 +98,13 @@ def failed(ref: FileRef, reason: str, started: float | None = None) -> dict[str,
     if started is not None:
         update.update(processing_started_at=started, start_time=int(started))
     return update
+
+
+def deferred(refs: Iterable[FileRef], reason: str) -> list[dict[str, Any]]:
+    """Files a run could not finish because a dependency was unreachable: waiting again (so the next
+    run retries them: ``classify`` says "retry"), never failed as poison; the reason says why."""
+    return [{"id": ref.id, **stage_fields(DocStage.WAITING), "reason": f"waiting for the next run: {reason}"[:2000]}
+            for ref in refs]
 
 
 def retrying(file_ids: Iterable[str]) -> list[dict[str, Any]]:

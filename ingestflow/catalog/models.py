@@ -114,6 +114,8 @@ class TaskFile(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     enabled: Mapped[bool] = mapped_column(Boolean, default=True)
     segment_count: Mapped[int] = mapped_column(Integer, default=0)
+    worker: Mapped[str] = mapped_column(String(255), default="")  # host/Prefect worker of the last attempt
+    attempts: Mapped[int] = mapped_column(Integer, default=0)  # fetch + parse starts, across runs
     completed_segment_count: Mapped[int] = mapped_column(Integer, default=0)
     char_count: Mapped[int] = mapped_column(Integer, default=0)
     start_time: Mapped[int] = mapped_column(BigInteger, default=0)

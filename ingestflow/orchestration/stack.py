@@ -62,6 +62,9 @@ class Service:
     proc: subprocess.Popen | None = None
     next_start: float = 0.0
     backoff_s: float = field(default=1.0)
+    alive: Callable[[], bool] | None = None  # probed while running: a live process that stopped serving is killed
+    dead_after: int = 3  # consecutive failed probes (one per check, ≈ 1 s apart)
+    failed_probes: int = 0
 
 
 class Supervisor:
@@ -86,6 +89,8 @@ class Supervisor:
         now = time.monotonic()
         for service in self.services:
             proc = service.proc
+            if proc is not None and proc.poll() is None:
+                self._probe(service, proc)
             if proc is None or proc.poll() is None:
                 continue
             if not service.next_start:
@@ -99,6 +104,24 @@ class Supervisor:
                 service.next_start = 0.0
                 service.backoff_s = min(service.backoff_s * 2, MAX_BACKOFF_S)
                 self.echo(f"{service.name} restarted (restart {service.restarts})")
+
+    def _probe(self, service: Service, proc: subprocess.Popen) -> None:
+        """Kill (whole process group) a running service whose ``alive`` probe failed ``dead_after`` times in a
+        row, so the exited-service path restarts it: e.g. Milvus Lite's wrapper alive with its port closed."""
+        if service.alive is None:
+            return
+        if service.alive():
+            service.failed_probes = 0
+            return
+        service.failed_probes += 1
+        if service.failed_probes >= service.dead_after:
+            self.echo(f"{service.name} is running but not answering; killing it to restart")
+            service.failed_probes = 0
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            proc.wait(timeout=10)
 
     def settle(self) -> None:
         """A service that stayed up for a while gets its short back-off back."""
@@ -132,9 +155,9 @@ def up(api_port: int = 8000, prefect_port: int = 4200, milvus_port: int = 19530,
                                  lambda: http_ok(f"http://127.0.0.1:{prefect_port}/api/health"), 120))
         if use_lite_server:
             db_file = str(settings.resolved_data_dir / "milvus.db")
+            milvus_up = lambda: port_open("127.0.0.1", milvus_port)  # noqa: E731
             supervisor.start(Service("milvus lite", [sys.executable, "-m", "ingestflow.orchestration.stack", "milvus",
-                                                     db_file, f"127.0.0.1:{milvus_port}"],
-                                     lambda: port_open("127.0.0.1", milvus_port)))
+                                                     db_file, f"127.0.0.1:{milvus_port}"], milvus_up, alive=milvus_up))
         for i in range(workers):
             supervisor.start(Service(f"prefect worker {i + 1}" if workers > 1 else "prefect worker",
                                      [prefect, "worker", "start", "--pool", settings.work_pool, "--type", "process",
@@ -183,8 +206,12 @@ def serve_milvus(db_file: str, address: str) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     signal.signal(signal.SIGINT, _stop)
-    while True:
-        time.sleep(3600)
+    while server._p is not None and server._p.poll() is None:  # noqa: SLF001 - milvus-lite exposes no status
+        time.sleep(1)
+    # the milvus binary died: release its file lock (held by this process) and exit, so the supervisor restarts us
+    code = server._p.returncode if server._p is not None else None  # noqa: SLF001
+    server.stop()
+    raise SystemExit(f"milvus lite's server process exited (code {code}); its file lock is released")
 
 
 if __name__ == "__main__":

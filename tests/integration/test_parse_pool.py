@@ -41,14 +41,14 @@ def test_timeout_kills_the_worker_group_and_a_fresh_worker_serves_the_next_file(
 
     (tmp_path / "a.txt").write_text("第一段文字。\n\nsecond paragraph\n", encoding="utf-8")
     samples.write_png(tmp_path / "slow.png", [f"第{i}行：扫描件里的一行中文文字 line {i}" for i in range(40)])
-    sections, size = pool.run(_job(tmp_path, "a.txt"), timeout_s=60)
+    sections, size, _ = pool.run(_job(tmp_path, "a.txt"), timeout_s=60)
     assert "第一段文字" in " ".join(s.text for s in sections) and size > 0
     first = next(iter(pool._all)).proc.pid
     with pytest.raises(ParseTimeout, match="longer than 0.5 s"):
         pool.run(_job(tmp_path, "slow.png"), timeout_s=0.5)
     assert _gone(first)
     assert [w.proc.pid for w in pool._all] != [first] and len(pool._all) == 1
-    sections, _ = pool.run(_job(tmp_path, "a.txt"), timeout_s=60)
+    sections, _, _ = pool.run(_job(tmp_path, "a.txt"), timeout_s=60)
     assert "second paragraph" in " ".join(s.text for s in sections)
 
 
@@ -65,12 +65,26 @@ def test_a_parser_error_keeps_its_type_and_dead_workers_are_replaced(pool, tmp_p
     worker = next(iter(pool._all))
     os.kill(worker.proc.pid, signal.SIGKILL)  # dies while idle (as the OOM killer would)
     worker.proc.join(timeout=10)
-    sections, _ = pool.run(_job(tmp_path, "b.md"), timeout_s=60)  # replaced before the job, no failure
+    sections, _, _ = pool.run(_job(tmp_path, "b.md"), timeout_s=60)  # replaced before the job, no failure
     assert "body text" in " ".join(s.text for s in sections)
     busy = next(iter(pool._all))
     threading.Timer(1.0, os.kill, (busy.proc.pid, signal.SIGKILL)).start()  # dies during a job
     with pytest.raises(ParserCrashed, match="died"):
         pool.run(_job(tmp_path, "slow.png"), timeout_s=120)
     assert busy not in pool._all and len(pool._all) == 1
-    sections, _ = pool.run(_job(tmp_path, "b.md"), timeout_s=60)
+    sections, _, _ = pool.run(_job(tmp_path, "b.md"), timeout_s=60)
     assert "body text" in " ".join(s.text for s in sections)
+
+
+def test_the_version_returned_is_that_of_the_bytes_read(pool, tmp_path) -> None:
+    """A file edited after the listing is recorded under the version of what was parsed (issue 17, finding 7)."""
+    from ingestflow.connectors.local import LocalConfig, LocalConnector
+
+    path = tmp_path / "a.txt"
+    path.write_text("old text\n", encoding="utf-8")
+    connector = LocalConnector(LocalConfig(root=str(tmp_path)))
+    (listed,) = connector.list()
+    path.write_text("new, longer text\n", encoding="utf-8")  # edited between the listing and the parse
+    sections, _, version = pool.run(_job(tmp_path, "a.txt"), timeout_s=60)
+    assert "new, longer text" in " ".join(s.text for s in sections)
+    assert version == connector.stat("a.txt").version != listed.version

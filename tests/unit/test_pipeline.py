@@ -9,7 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 import pytest
 
 from ingestflow.catalog import FileRef
-from ingestflow.errors import ParseError, ProviderUnavailable
+from ingestflow.errors import ParseError, ProviderError, ProviderUnavailable
 from ingestflow.flows.pipeline import LoadPipeline, LoadStats, group_files, with_retries
 from ingestflow.records import Chunk
 
@@ -137,12 +137,12 @@ def test_a_file_without_chunks_completes_and_a_failed_batch_fails_its_files() ->
     class Broken(_Runner):
         def index(self, batch, meta):  # noqa: ANN001, ANN201
             future: Future = Future()
-            future.set_exception(ProviderUnavailable("Milvus is unreachable"))
+            future.set_exception(ProviderError("Milvus refused the upsert"))  # an outage defers instead: test_outages
             return future
 
     ledger = _Ledger()
     stats = LoadPipeline(group_files(refs, 8, 10_000), Broken(chunks_per_file=2), ledger).run()
-    assert sorted(ledger.failed_refs) == [(f"f{i}", "indexing failed: Milvus is unreachable") for i in range(3)]
+    assert sorted(ledger.failed_refs) == [(f"f{i}", "indexing failed: Milvus refused the upsert") for i in range(3)]
     assert stats.files_failed == 3 and not ledger.completed
 
 

@@ -106,7 +106,7 @@ def test_retry_and_files(client, local_connector, volume) -> None:
     items = list(source.list())
     ids = dict(zip([i.uri for i in items], cat.record_listing(task, items), strict=True))  # what the flow's listing does
     cat.mark_file(ids["a.txt"], status=4, reason="parse failed: broken")
-    cat.mark_file(ids["b.md"], status=5, segment_count=3)
+    cat.mark_file(ids["b.md"], status=5, segment_count=3, worker="host-1/worker-a", attempts=2)
 
     data = ok_data(client.get(f"/task/files?task_id={{task_id}}", params={"task_id": int(task_id)}))
     assert (data["total"], data["total_success"], data["total_failed"]) == (3, 1, 1)
@@ -116,6 +116,8 @@ def test_retry_and_files(client, local_connector, volume) -> None:
     for key in ("id", "name", "type", "status", "size", "update_time", "other_metadata", "reason", "user",
                 "start_time", "end_time", "path"):
         assert key in row
+    done = next(f for f in data["files"] if f["id"] == ids["b.md"])
+    assert (done["worker"], done["attempts"]) == ("host-1/worker-a", 2) and (row["worker"], row["attempts"]) == ("", 0)
     failed = ok_data(client.get("/task/files", params={"task_id": task_id, "status": 4, "page": 1, "page_size": 1}))
     assert failed["total"] == 1 and [f["id"] for f in failed["files"]] == [ids["a.txt"]]
 
