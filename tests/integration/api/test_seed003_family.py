@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ingestflow.api import seed003
 from tests.support.api import KEY, ok_data
 
 BEARER = {"Authorization": f"Bearer {KEY}", "moi-key": ""}
@@ -13,7 +14,7 @@ def test_datasets_list_shows_volumes_in_seed003_envelope(client, volume):
     assert response.status_code == 200
     body = response.json()
     assert body["code"] == "success" and body["message"] == ""
-    assert [d["id"] for d in body["data"]["list"]] == [volume["id"]]
+    assert [d["id"] for d in body["data"]["list"]] == [seed003.to_uuid(volume["id"])]
     assert body["data"]["paginator"] == {"current_page": 1, "page_size": 20, "total_page": 1, "total_record": 1}
 
 
