@@ -69,6 +69,11 @@ def _in_seed003(request: Request) -> bool:
     return getattr(request.state, "family", None) == seed003.NAME
 
 
+def _seed003_path(request: Request) -> bool:
+    """No route matched (404/405 before any dependency ran): the family is known by the path."""
+    return _in_seed003(request) or request.url.path.startswith(seed003.PREFIXES)
+
+
 def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
@@ -95,6 +100,9 @@ def create_app() -> FastAPI:
             msg = f"no such endpoint: {request.method} {request.url.path}"
         else:
             msg = str(exc.detail)
+        if _seed003_path(request):
+            return JSONResponse(seed003.error(exc.status_code, msg), status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return JSONResponse(error(HTTP_CODES.get(exc.status_code, "ErrHTTP"), msg), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 

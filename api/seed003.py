@@ -9,18 +9,45 @@ from __future__ import annotations
 
 import re
 import uuid
-from typing import Annotated, Any
+from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Depends, Request, Security
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from pydantic import BaseModel, Field
 
 from ingestflow.api.deps import identify
 from ingestflow.errors import AuthError, ValidationFailed
 from ingestflow.tenancy import Scope
 
 NAME = "seed003"
+PREFIXES = ("/datasets", "/upload-files")
+"""Paths of this family (an unmatched path under them still answers in this envelope)."""
 CODES = {400: "validate_error", 401: "unauthorized", 403: "forbidden", 404: "not_found"}
 """Seed 003's error codes by HTTP status; any other failure is ``fail``."""
+
+T = TypeVar("T")
+
+
+class Seed003Envelope(BaseModel, Generic[T]):
+    """A success: ``code`` "success", the data, and the seed's message ("" or e.g. "创建知识库成功")."""
+
+    code: str = "success"
+    data: T
+    message: str = ""
+
+
+class Seed003ErrorEnvelope(BaseModel):
+    """A failure: ``code`` validate_error | unauthorized | forbidden | not_found | fail, ``data`` {}."""
+
+    code: str
+    data: dict[str, Any] = Field(default_factory=dict)
+    message: str
+
+
+ERRORS: dict[int | str, dict[str, Any]] = {
+    status: {"model": Seed003ErrorEnvelope, "description": f"{CODES.get(status, 'fail')} (HTTP {status})"}
+    for status in (400, 401, 403, 404, 409, 413)}
+"""The statuses a route of this family may answer besides 200, in its envelope (for OpenAPI)."""
 
 _TAG = 0x1D5E_ED00_3000  # custom_a of a uuid that carries a snowflake id: "ingestflow, seed 003"
 _LOW62 = (1 << 62) - 1

@@ -13,7 +13,11 @@ from starlette.concurrency import run_in_threadpool
 
 from ingestflow.api import presenters, seed003
 from ingestflow.api.routes.volumes import embedding_dimension
-from ingestflow.api.schemas.datasets import DatasetCreate, DocumentsCreate, HitRequest
+from ingestflow.api.schemas.datasets import (
+    BatchDocument, DatasetCreate, DatasetCreated, DatasetDetail, DatasetPage, DocumentsAdded, DocumentsCreate,
+    HitRequest, RecentQuery,
+)
+from ingestflow.api.schemas.search import HitTestItem
 from ingestflow.catalog import catalog
 from ingestflow.catalog.knowledge import record_search
 from ingestflow.errors import ValidationFailed
@@ -22,7 +26,8 @@ from ingestflow.services import documents
 from ingestflow.services import search as search_service
 from ingestflow.services.search import SearchRequest as Search
 
-router = APIRouter(prefix="/datasets", tags=["seed 003: datasets"])
+router = APIRouter(prefix="/datasets", tags=["seed 003: datasets"], responses=seed003.ERRORS)
+E = seed003.Seed003Envelope
 
 
 def vid(dataset_id: str) -> str:
@@ -35,7 +40,7 @@ def _public(volume) -> dict:  # noqa: ANN001
             "description": volume.description, "updated_at": volume.updated_at, "created_at": volume.created_at}
 
 
-@router.get("")
+@router.get("", response_model=E[DatasetPage])
 def list_datasets(caller: seed003.BearerCaller, search_word: str = "",
                   current_page: Annotated[int, Query(ge=1)] = 1,
                   page_size: Annotated[int, Query(ge=1, le=50)] = 20) -> dict:
@@ -55,28 +60,28 @@ def list_datasets(caller: seed003.BearerCaller, search_word: str = "",
     return seed003.ok({"list": items, "paginator": presenters.paginator(current_page, page_size, total).model_dump()})
 
 
-@router.post("")
+@router.post("", response_model=E[DatasetCreated])
 def create_dataset(body: DatasetCreate, caller: seed003.BearerCaller) -> dict:
     """§4.2: a new dataset (a volume with the server's embedding model)."""
     volume = svc.create_dataset(caller, body.name, body.icon, body.description, embedding_dimension)
     return seed003.ok({"id": seed003.to_uuid(volume.id)}, "创建知识库成功")
 
 
-@router.get("/{dataset_id}")
+@router.get("/{dataset_id}", response_model=E[DatasetDetail])
 def dataset_detail(dataset_id: str, caller: seed003.BearerCaller) -> dict:
     """§4.5: the dataset with its document, character and hit counts (a tenant key: its own documents)."""
     volume, stats = documents.volume_detail(caller, vid(dataset_id))
     return seed003.ok({**_public(volume), **stats, "related_app_count": 0})
 
 
-@router.post("/{dataset_id}")
+@router.post("/{dataset_id}", response_model=E[dict])
 def update_dataset(dataset_id: str, body: DatasetCreate, caller: seed003.BearerCaller) -> dict:
     """§4.3: new name / icon / description (an empty description is generated again)."""
     svc.update_dataset(caller, vid(dataset_id), body.name, body.icon, body.description)
     return seed003.ok({}, "更新知识库成功")
 
 
-@router.post("/{dataset_id}/delete")
+@router.post("/{dataset_id}/delete", response_model=E[dict])
 def delete_dataset(dataset_id: str, caller: seed003.BearerCaller, background: BackgroundTasks) -> dict:
     """§4.4: the records go now (documents, segments, queries, tasks); deployments, the collection with its
     chunks and the stored files go in the background."""
@@ -84,7 +89,7 @@ def delete_dataset(dataset_id: str, caller: seed003.BearerCaller, background: Ba
     return seed003.ok({}, "删除知识库成功")
 
 
-@router.post("/{dataset_id}/hit")
+@router.post("/{dataset_id}/hit", response_model=E[list[HitTestItem]])
 def hit_test(dataset_id: str, body: HitRequest, caller: seed003.BearerCaller, background: BackgroundTasks) -> dict:
     """§4.6: hit testing, recorded as a "Hit Testing" query; ``score`` filters the 0–1 relevance score."""
     volume_id = vid(dataset_id)
@@ -104,7 +109,7 @@ def hit_test(dataset_id: str, body: HitRequest, caller: seed003.BearerCaller, ba
     return seed003.ok(items)
 
 
-@router.get("/{dataset_id}/queries")
+@router.get("/{dataset_id}/queries", response_model=E[list[RecentQuery]])
 def recent_queries(dataset_id: str, caller: seed003.BearerCaller) -> dict:
     """§4.7: the dataset's 10 latest queries, newest first (a tenant key sees its own)."""
     rows = documents.recent_queries(caller, vid(dataset_id))
@@ -112,7 +117,7 @@ def recent_queries(dataset_id: str, caller: seed003.BearerCaller) -> dict:
                         "source": q.source, "created_at": int(q.created_at)} for q in rows])
 
 
-@router.post("/{dataset_id}/documents")
+@router.post("/{dataset_id}/documents", response_model=E[DocumentsAdded])
 async def add_documents(dataset_id: str, body: DocumentsCreate, caller: seed003.BearerCaller) -> dict:
     """§4.9: upload files become documents of the dataset, loaded by Prefect (status ``waiting`` now)."""
     volume_id = vid(dataset_id)
@@ -123,7 +128,7 @@ async def add_documents(dataset_id: str, body: DocumentsCreate, caller: seed003.
     return seed003.ok({"documents": added.documents, "batch": added.batch})
 
 
-@router.get("/{dataset_id}/documents/batch/{batch}")
+@router.get("/{dataset_id}/documents/batch/{batch}", response_model=E[list[BatchDocument]])
 def batch_progress(dataset_id: str, batch: str, caller: seed003.BearerCaller) -> dict:
     """§4.10: per document of the batch its stage, stage timestamps (0 until reached) and segment counts."""
     if not batch.isdigit() or len(batch) != 20:

@@ -13,12 +13,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ingestflow.api import presenters, seed003
-from ingestflow.api.schemas.documents import DocumentRename, EnabledUpdate, SegmentCreate, SegmentUpdate
+from ingestflow.api.schemas.documents import (
+    DocumentPage, DocumentPublic, DocumentRename, EnabledUpdate, SegmentCreate, SegmentPage, SegmentPublic,
+    SegmentUpdate,
+)
 from ingestflow.errors import NotFound
 from ingestflow.records import DocStage
 from ingestflow.services import documents as svc
 
-router = APIRouter(prefix="/datasets/{dataset_id}/documents", tags=["seed 003: documents and segments"])
+router = APIRouter(prefix="/datasets/{dataset_id}/documents", tags=["seed 003: documents and segments"],
+                   responses=seed003.ERRORS)
+E = seed003.Seed003Envelope
 MAX_PAGE_SIZE = 50
 Page = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
@@ -54,7 +59,7 @@ def _chunk(caller: Any, volume_id: str, doc_id: str, segment_id: str) -> str:
     raise NotFound("该文档片段不存在")
 
 
-@router.get("")
+@router.get("", response_model=E[DocumentPage])
 def list_documents(dataset_id: str, caller: seed003.BearerCaller, search_word: str = "", current_page: Page = 1,
                    page_size: PageSize = 20) -> dict:
     """§4.8: a page of the dataset's documents (name contains ``search_word``)."""
@@ -63,20 +68,20 @@ def list_documents(dataset_id: str, caller: seed003.BearerCaller, search_word: s
                        "paginator": presenters.paginator(current_page, page_size, total).model_dump()})
 
 
-@router.get("/{document_id}")
+@router.get("/{document_id}", response_model=E[DocumentPublic])
 def get_document(dataset_id: str, document_id: str, caller: seed003.BearerCaller) -> dict:
     """§4.13: one document: stage, error, stage timestamps, counts."""
     return seed003.ok(_doc(svc.get_document(caller, _vid(dataset_id), _did(document_id))))
 
 
-@router.post("/{document_id}/name")
+@router.post("/{document_id}/name", response_model=E[dict])
 def rename_document(dataset_id: str, document_id: str, body: DocumentRename, caller: seed003.BearerCaller) -> dict:
     """§4.11: a display name (the source file keeps its own)."""
     svc.rename_document(caller, _vid(dataset_id), _did(document_id), body.name.strip())
     return seed003.ok({}, "更新文档信息成功")
 
 
-@router.post("/{document_id}/enabled")
+@router.post("/{document_id}/enabled", response_model=E[dict])
 def set_document_enabled(dataset_id: str, document_id: str, body: EnabledUpdate,
                          caller: seed003.BearerCaller) -> dict:
     """§4.12: hide the document from every search, or restore it (only when completed)."""
@@ -84,14 +89,14 @@ def set_document_enabled(dataset_id: str, document_id: str, body: EnabledUpdate,
     return seed003.ok({}, "更改文档启用状态成功")
 
 
-@router.post("/{document_id}/delete")
+@router.post("/{document_id}/delete", response_model=E[dict])
 def delete_document(dataset_id: str, document_id: str, caller: seed003.BearerCaller) -> dict:
     """§4.14: delete the document's chunks and rows; the next run of its task does not bring it back."""
     svc.delete_document(caller, _vid(dataset_id), _did(document_id))
     return seed003.ok({}, "删除文档成功")
 
 
-@router.get("/{document_id}/segments")
+@router.get("/{document_id}/segments", response_model=E[SegmentPage])
 def list_segments(dataset_id: str, document_id: str, caller: seed003.BearerCaller, search_word: str = "",
                   current_page: Page = 1, page_size: PageSize = 20) -> dict:
     """§4.15: a page of the document's segments in position order (content contains ``search_word``)."""
@@ -102,7 +107,7 @@ def list_segments(dataset_id: str, document_id: str, caller: seed003.BearerCalle
                        "paginator": presenters.paginator(current_page, page_size, total).model_dump()})
 
 
-@router.post("/{document_id}/segments")
+@router.post("/{document_id}/segments", response_model=E[SegmentPublic])
 def add_segment(dataset_id: str, document_id: str, body: SegmentCreate, caller: seed003.BearerCaller) -> dict:
     """§4.16: a segment at the end of the document (embedded on a worker before this answers)."""
     volume_id, doc_id = _vid(dataset_id), _did(document_id)
@@ -111,7 +116,7 @@ def add_segment(dataset_id: str, document_id: str, body: SegmentCreate, caller: 
     return seed003.ok(_seg(segment, stage), "新增文档片段成功")
 
 
-@router.get("/{document_id}/segments/{segment_id}")
+@router.get("/{document_id}/segments/{segment_id}", response_model=E[SegmentPublic])
 def get_segment(dataset_id: str, document_id: str, segment_id: str, caller: seed003.BearerCaller) -> dict:
     """§4.20: one segment."""
     volume_id, doc_id = _vid(dataset_id), _did(document_id)
@@ -120,7 +125,7 @@ def get_segment(dataset_id: str, document_id: str, segment_id: str, caller: seed
     return seed003.ok(_seg(svc.get_segment(caller, volume_id, doc_id, chunk), stage))
 
 
-@router.post("/{document_id}/segments/{segment_id}")
+@router.post("/{document_id}/segments/{segment_id}", response_model=E[SegmentPublic])
 def update_segment(dataset_id: str, document_id: str, segment_id: str, body: SegmentUpdate,
                    caller: seed003.BearerCaller) -> dict:
     """§4.18: edit content (re-embedded, same id) and/or keywords."""
@@ -131,7 +136,7 @@ def update_segment(dataset_id: str, document_id: str, segment_id: str, body: Seg
     return seed003.ok(_seg(segment, stage), "修改文档片段信息成功")
 
 
-@router.post("/{document_id}/segments/{segment_id}/enabled")
+@router.post("/{document_id}/segments/{segment_id}/enabled", response_model=E[dict])
 def set_segment_enabled(dataset_id: str, document_id: str, segment_id: str, body: EnabledUpdate,
                         caller: seed003.BearerCaller) -> dict:
     """§4.19: hide or restore one segment."""
@@ -140,7 +145,7 @@ def set_segment_enabled(dataset_id: str, document_id: str, segment_id: str, body
     return seed003.ok({}, "修改片段状态成功")
 
 
-@router.post("/{document_id}/segments/{segment_id}/delete")
+@router.post("/{document_id}/segments/{segment_id}/delete", response_model=E[dict])
 def delete_segment(dataset_id: str, document_id: str, segment_id: str, caller: seed003.BearerCaller) -> dict:
     """§4.17: delete one segment."""
     volume_id, doc_id = _vid(dataset_id), _did(document_id)

@@ -16,6 +16,7 @@ from fastapi.responses import StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
 from ingestflow.api import seed003
+from ingestflow.api.schemas.datasets import ImageUrl, UploadFilePublic
 from ingestflow.api.uploads import safe_name, store_one
 from ingestflow.catalog import catalog
 from ingestflow.connectors.upload import store_from_settings
@@ -24,7 +25,7 @@ from ingestflow.ids import snowflake_id
 from ingestflow.records import mime_type_for
 from ingestflow.settings import get_settings
 
-router = APIRouter(prefix="/upload-files", tags=["seed 003: upload files"])
+router = APIRouter(prefix="/upload-files", tags=["seed 003: upload files"], responses=seed003.ERRORS)
 public = APIRouter(prefix="/upload-files", tags=["seed 003: upload files"])
 IMAGE_TYPES = {".jpg": "image/jpeg", ".jpeg": "image/jpeg", ".png": "image/png", ".gif": "image/gif"}
 _IMAGE_KEY = re.compile(r"^[0-9a-f]{32}\.(jpg|jpeg|png|gif)$")
@@ -39,7 +40,7 @@ def _record(file_id: str, account: str, name: str, uri: str, size: int, md5: str
         return c.upload_files.add(file_id, account, name, uri, size, md5, is_image=is_image).created_at
 
 
-@router.post("/file")
+@router.post("/file", response_model=seed003.Seed003Envelope[UploadFilePublic])
 async def upload_file(caller: seed003.BearerCaller, file: UploadFile = File(...)) -> dict:  # noqa: B008
     """§3.1: one file (≤ ``INGESTFLOW_SEED003_MAX_UPLOAD_MB``, 15 MB) → its upload-file record."""
     name = safe_name(file.filename)
@@ -56,7 +57,7 @@ async def upload_file(caller: seed003.BearerCaller, file: UploadFile = File(...)
                        "mime_type": mime_type_for(name), "created_at": created})
 
 
-@router.post("/image")
+@router.post("/image", response_model=seed003.Seed003Envelope[ImageUrl])
 async def upload_image(request: Request, caller: seed003.BearerCaller,
                        file: UploadFile = File(...)) -> dict:  # noqa: B008
     """§3.2: a jpg/jpeg/png/gif image → ``image_url`` served by this server."""

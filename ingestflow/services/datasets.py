@@ -20,7 +20,7 @@ from ingestflow.catalog.knowledge import Document
 from ingestflow.catalog.models import Volume
 from ingestflow.connectors.upload import store_from_settings
 from ingestflow.errors import Conflict, IngestError, NotFound, ValidationFailed
-from ingestflow.ids import snowflake_id
+from ingestflow.ids import slug, snowflake_id
 from ingestflow.orchestration import deployments
 from ingestflow.services import volume_imports as imports
 from ingestflow.services.tasks import drop_collection
@@ -175,7 +175,8 @@ def add_documents(scope: Scope, volume_id: str, upload_file_ids: list[str], proc
                 store.put(uri, iter(lambda s=stream: s.read(1024 * 1024), b""))
             incoming.append(imports.Incoming(uri, row.name, row.size, row.md5))
         result = imports.import_files(volume, incoming, None, user, process=process,
-                                      task_name=f"seed003 dataset {volume.name} batch {batch}")
+                                      task_name=f"seed003 dataset {volume.name} batch {batch}",
+                                      tags=["api:seed003", f"dataset:{slug(volume.name)}", f"batch:{batch}"])
     except BaseException:
         for item in incoming:
             try:

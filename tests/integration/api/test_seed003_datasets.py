@@ -115,6 +115,10 @@ def test_documents_from_upload_files_load_in_prefect(client, dataset, loaded) ->
     task = cat.task(cat.batch_tasks(added["batch"])[0])
     assert task.process_config["rule"]["pre_proces_rules"][0]["id"] == "remove_extra_space"
     assert "seed003" in task.name and dataset["name"] in task.name
+    from ingestflow.orchestration import deployments
+
+    tags = deployments.read(task.deployment_id).tags  # flow runs carry them into the Prefect UI
+    assert "api:seed003" in tags and f"batch:{added['batch']}" in tags and any(t.startswith("dataset:") for t in tags)
 
 
 def test_bad_document_requests_add_nothing(client, dataset) -> None:

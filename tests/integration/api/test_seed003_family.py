@@ -36,3 +36,21 @@ def test_seed002_routes_keep_their_envelope(client, volume):
     response = client.get("/volumes/list", headers={"moi-key": "nope"})
     assert response.status_code == 401 and "msg" in response.json() and "message" not in response.json()
     assert ok_data(client.get("/volumes/list")) is not None
+
+
+def test_unknown_paths_and_methods_under_the_family_answer_in_its_envelope(client):
+    for response in (client.get("/datasets/x/nothing/here", headers=BEARER), client.put("/datasets", headers=BEARER)):
+        assert response.status_code in (404, 405)
+        body = response.json()
+        assert set(body) == {"code", "data", "message"} and body["code"] in ("not_found", "fail")
+
+
+def test_every_seed003_route_is_documented_in_its_envelope(client):
+    paths = client.get("/openapi.json").json()["paths"]
+    ours = {p: ops for p, ops in paths.items() if p.startswith(("/datasets", "/upload-files"))}
+    assert len(ours) >= 17
+    for ops in ours.values():
+        for op in ops.values():
+            assert any(t.startswith("seed 003") for t in op["tags"])
+            ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
+            assert ref.split("/")[-1].startswith("Seed003Envelope")
