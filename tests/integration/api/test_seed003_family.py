@@ -54,3 +54,37 @@ def test_every_seed003_route_is_documented_in_its_envelope(client):
             assert any(t.startswith("seed 003") for t in op["tags"])
             ref = op["responses"]["200"]["content"]["application/json"]["schema"]["$ref"]
             assert ref.split("/")[-1].startswith("Seed003Envelope")
+
+
+def test_every_family_endpoint_needs_the_bearer_key(client):
+    some = str(seed003.to_uuid("1"))
+    calls = [("post", "/datasets", {"json": {"name": "x", "icon": ""}}),
+             ("post", "/upload-files/file", {"files": {"file": ("a.txt", b"a")}}),
+             ("post", "/upload-files/image", {"files": {"file": ("a.png", b"a")}}),
+             ("get", f"/datasets/{some}", {}), ("post", f"/datasets/{some}/delete", {}),
+             ("post", f"/datasets/{some}/hit", {"json": {"query": "x", "k": 1}}),
+             ("get", f"/datasets/{some}/documents/batch/20240516234156542163", {}),
+             ("get", f"/datasets/{some}/documents", {})]
+    for method, path, kwargs in calls:
+        response = getattr(client, method)(path, headers={"moi-key": KEY}, **kwargs)  # seed 002's header is not enough
+        assert response.status_code == 401, (path, response.text)
+        assert response.json()["code"] == "unauthorized"
+
+
+def test_a_tenant_key_makes_and_sees_only_its_own_datasets(client, settings_env):
+    from ingestflow.settings import get_settings
+
+    settings_env("INGESTFLOW_TENANT_API_KEYS", '["t1-key-93a1:tenant-1", "t2-key-93a1:tenant-2"]')
+    assert [k.get_secret_value() for k in get_settings().tenant_api_keys][0] == "t1-key-93a1:tenant-1"
+    t1 = {"Authorization": "Bearer t1-key-93a1", "moi-key": ""}
+    t2 = {"Authorization": "Bearer t2-key-93a1", "moi-key": ""}
+    created = client.post("/datasets", json={"name": "tenant-1 kb", "icon": ""}, headers=t1).json()
+    assert created["code"] == "success", created
+    ds = created["data"]["id"]
+    assert [d["id"] for d in client.get("/datasets", headers=t1).json()["data"]["list"]] == [ds]
+    assert client.get("/datasets", headers=t2).json()["data"]["list"] == []
+    assert client.get(f"/datasets/{ds}", headers=BEARER).json()["code"] == "success"  # admin sees all
+    for call in (client.post(f"/datasets/{ds}", json={"name": "stolen", "icon": ""}, headers=t2),
+                 client.post(f"/datasets/{ds}/delete", headers=t2)):
+        assert call.status_code == 404 and call.json()["code"] == "not_found"
+    assert client.post(f"/datasets/{ds}/delete", headers=t1).json()["message"] == "删除知识库成功"
