@@ -175,7 +175,12 @@ def test_delete_dataset_cascades(client) -> None:
     added = ok003(client.post(f"/datasets/{ds['id']}/documents", json={"upload_file_ids": [up["id"]],
                                                                        "process_type": "automatic"}, headers=BEARER))
     _wait(client, ds["id"], added["batch"])
+    from ingestflow.indexers.milvus_store import volume_store
+
+    store = volume_store(cat.volume(seed003.from_uuid(ds["id"], "id")))
+    assert store.exists()
     ok003(client.post(f"/datasets/{ds['id']}/delete", headers=BEARER), "删除知识库成功")
+    assert not store.exists()  # dropped by the background task (the test client runs it before returning)
     err003(client.get(f"/datasets/{ds['id']}", headers=BEARER), 404, "not_found")
     volume_id = seed003.from_uuid(ds["id"], "id")
     assert cat.batch_tasks(added["batch"]) == [] and not cat.tasks_of_volume(volume_id)
