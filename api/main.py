@@ -16,7 +16,7 @@ from ingestflow.api.deps import require_api_key, require_caller
 from ingestflow.api import seed003
 from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
-from ingestflow.api.routes import connector_files, datasets, links, moi_catalog, moi_unsupported
+from ingestflow.api.routes import connector_files, datasets, links, moi_catalog, moi_unsupported, upload_files
 from ingestflow.errors import IngestError
 from ingestflow.settings import prepare_environment
 
@@ -69,6 +69,11 @@ def _in_seed003(request: Request) -> bool:
     return getattr(request.state, "family", None) == seed003.NAME
 
 
+def _seed003_path(request: Request) -> bool:
+    """No route matched (404/405 before any dependency ran): the family is known by the path."""
+    return _in_seed003(request) or request.url.path.startswith(seed003.PREFIXES)
+
+
 def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
@@ -95,6 +100,9 @@ def create_app() -> FastAPI:
             msg = f"no such endpoint: {request.method} {request.url.path}"
         else:
             msg = str(exc.detail)
+        if _seed003_path(request):
+            return JSONResponse(seed003.error(exc.status_code, msg), status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return JSONResponse(error(HTTP_CODES.get(exc.status_code, "ErrHTTP"), msg), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
@@ -111,10 +119,12 @@ def create_app() -> FastAPI:
     app.include_router(tasks.router, dependencies=secured)
     # search and document views also take tenant-bound keys (filtered to their tenant)
     app.include_router(search.router, dependencies=[Depends(require_caller)])
-    app.include_router(documents.router, dependencies=[Depends(require_caller)])
     app.include_router(moi_catalog.router, dependencies=secured)
     app.include_router(connector_files.router, dependencies=secured)
     app.include_router(moi_unsupported.router, dependencies=secured)
     app.include_router(datasets.router, dependencies=seed003.FAMILY)
+    app.include_router(documents.router, dependencies=seed003.FAMILY)
+    app.include_router(upload_files.router, dependencies=seed003.FAMILY)
+    app.include_router(upload_files.public, dependencies=seed003.MARK)  # image URLs: the random key is the credential
     app.include_router(links.router)  # signed links: the signature is the credential
     return app

@@ -157,6 +157,19 @@ def _hashed(upload: UploadFile, name: str, limit: int, digest: Any) -> Iterator[
         yield chunk
 
 
+async def store_one(store: UploadStore, upload: UploadFile, name: str, uri: str, limit: int) -> tuple[int, str]:
+    """Stream one upload into the store at ``uri`` → (size, md5); PayloadTooLarge past ``limit`` (nothing kept)."""
+    if upload.size is not None and upload.size > limit:
+        raise PayloadTooLarge(f"file {name!r} exceeds the upload limit of {limit / (1024 * 1024):g} MB")
+    digest = hashlib.md5()  # noqa: S324 - a content fingerprint, not a security hash
+    try:
+        size = await run_in_threadpool(store.put, uri, _hashed(upload, name, limit, digest))
+    except BaseException:
+        _discard(store, [uri])
+        raise
+    return size, digest.hexdigest()
+
+
 def _discard(store: UploadStore, uris: list[str]) -> None:
     for uri in uris:
         try:

@@ -68,6 +68,7 @@ class Settings(BaseSettings):
     daily_hour: int = Field(2, ge=0, le=23, description="Hour of day (in ``timezone``) of daily schedules.")
 
     max_upload_mb: float = Field(200.0, gt=0, description="Size limit of one uploaded file (MB).")
+    seed003_max_upload_mb: float = Field(15.0, gt=0, description="Size limit of one file of seed 003's POST /upload-files/file and /upload-files/image (MB).")
     upload_store: str = Field("", description="Where uploads are stored: empty = data_dir/uploads; s3://bucket/prefix = an S3-compatible store (settings upload_s3__*).")
 
     link_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600, description="Lifetime (s) of the signed download/preview links of MOI files.")

@@ -1,4 +1,4 @@
-"""``POST /search``, seed 003 hit testing and recent queries, seed 004 vector-DB search."""
+"""``POST /search`` and seed 004 vector-DB search (seed 003 hit testing lives in ``datasets.py``)."""
 
 from __future__ import annotations
 
@@ -9,15 +9,13 @@ from fastapi import APIRouter, BackgroundTasks
 from ingestflow.api import presenters
 from ingestflow.api.deps import CallerDep
 from ingestflow.api.envelope import ERRORS, Envelope, ok
-from ingestflow.api.schemas.common import parse_id
 from ingestflow.api.schemas.search import (
-    DatasetDetail, HitTestItem, HitTestRequest, RecentQuery, SearchRequest, SearchResponse, VectorDbRequest,
-    VectorDbResponse,
+    SearchRequest, SearchResponse, VectorDbRequest, VectorDbResponse,
 )
 from ingestflow.catalog.knowledge import record_search
 from ingestflow.errors import ValidationFailed
 from ingestflow.indexers.fusion import Fusion
-from ingestflow.services import documents, search as search_service
+from ingestflow.services import search as search_service
 from ingestflow.services.search import SearchRequest as Search
 
 router = APIRouter(tags=["search"], responses=ERRORS)
@@ -60,28 +58,3 @@ def search_from_vector_db(body: VectorDbRequest, caller: CallerDep, background: 
         source="App"),
         _recorder(background))
     return ok({"entities": [[presenters.vector_db_entity(h) for h in hits]]})
-
-
-@router.post("/datasets/{dataset_id}/hit", response_model=Envelope[list[HitTestItem]])
-def hit_test(dataset_id: str, body: HitTestRequest, caller: CallerDep, background: BackgroundTasks) -> dict:
-    """Seed 003 §4.6 hit testing on one volume; recorded as a "Hit Testing" query."""
-    hits = search_service.search(caller, Search(
-        query=body.query, volume_ids=[parse_id(dataset_id, "dataset_id")], mode=body.retrieval_strategy, k=body.k,
-        score=body.score, source="Hit Testing"), _recorder(background))
-    return ok(presenters.hit_test_items(hits, body.retrieval_strategy))
-
-
-@router.get("/datasets/{dataset_id}", response_model=Envelope[DatasetDetail])
-def dataset_detail(dataset_id: str, caller: CallerDep) -> dict:
-    """Seed 003 §4.5: the volume with its document, character and hit counts (a tenant key: its own)."""
-    volume, stats = documents.volume_detail(caller, parse_id(dataset_id, "dataset_id"))
-    return ok({"id": volume.id, "name": volume.name, "icon": "", "description": volume.description, **stats,
-               "related_app_count": 0, "updated_at": volume.updated_at, "created_at": volume.created_at})
-
-
-@router.get("/datasets/{dataset_id}/queries", response_model=Envelope[list[RecentQuery]])
-def recent_queries(dataset_id: str, caller: CallerDep) -> dict:
-    """Seed 003 §4.7: the volume's 10 latest queries, newest first (a tenant key sees its own)."""
-    rows = documents.recent_queries(caller, parse_id(dataset_id, "dataset_id"))
-    return ok([{"id": q.id, "dataset_id": q.volume_id, "query": q.query, "source": q.source,
-                "created_at": int(q.created_at)} for q in rows])

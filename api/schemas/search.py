@@ -52,17 +52,6 @@ class SearchRequest(BaseModel):
         return list(dict.fromkeys([*([self.volume_id] if self.volume_id else []), *(self.volume_ids or [])]))
 
 
-class HitTestRequest(BaseModel):
-    """Seed 003 §4.6 ``POST /datasets/{id}/hit``."""
-
-    model_config = ConfigDict(extra="ignore")
-
-    query: str = Field(..., min_length=1, max_length=2000)
-    retrieval_strategy: Strategy = "semantic"
-    k: int = Field(4, ge=1, le=1000)
-    score: float | None = Field(None, ge=0)
-
-
 class VectorDbRequest(BaseModel):
     """Seed 004 ``POST /vector_db_service/search_from_vector_db``."""
 
@@ -153,26 +142,3 @@ class VectorDbEntity(BaseModel):
 
 class VectorDbResponse(BaseModel):
     entities: list[list[VectorDbEntity]]
-
-
-class DatasetDetail(BaseModel):
-    """Seed 003 §4.5."""
-
-    id: str
-    name: str
-    icon: str
-    description: str
-    document_count: int
-    character_count: int
-    hit_count: int
-    related_app_count: int
-    updated_at: int
-    created_at: int
-
-
-class RecentQuery(BaseModel):
-    id: str
-    dataset_id: str
-    query: str
-    source: str
-    created_at: int

@@ -1,7 +1,8 @@
 """Diff a source listing against the catalog, in bulk: new / changed / unchanged / retry / failed.
 
 The version compared is per file (never a watermark), so files sharing an mtime are never
-stranded. Each batch of the diff is its own transaction, on purpose: a listing of a large or slow
+stranded. A document deleted by hand (a tombstone at its source version) is not listed again while the
+source shows that same version; a new version lifts the tombstone and the file is new again. Each batch of the diff is its own transaction, on purpose: a listing of a large or slow
 source must not hold one transaction (on SQLite, a write lock) open for the whole listing.
 """
 
@@ -10,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import delete, insert, select, update
 
 from ingestflow.catalog.db import session_scope
 from ingestflow.catalog.files import REF_COLUMNS, FileRef, ref_of
 from ingestflow.catalog.lifecycle import classify, new_file_fields
-from ingestflow.catalog.models import LoadTask, TaskFile
+from ingestflow.catalog.models import DocumentTombstone, LoadTask, TaskFile
 from ingestflow.ids import document_id, snowflake_id
 from ingestflow.records import SourceItem
 
@@ -55,6 +56,9 @@ class ListingDiff:
         self.task, self.fingerprint = task, fingerprint
         with session_scope() as s:
             self.known = {r.uri: r for r in s.execute(select(*REF_COLUMNS).where(TaskFile.task_id == task.id))}
+            self.buried = dict(s.execute(select(DocumentTombstone.doc_id, DocumentTombstone.source_version)
+                                         .where(DocumentTombstone.volume_id == task.volume_id)).all())
+        self.lifted: list[str] = []
         self.seen: set[str] = set()
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
@@ -67,7 +71,13 @@ class ListingDiff:
         self.seen.add(item.uri)
         task, row = self.task, self.known.get(item.uri)
         if row is None:
-            ref = FileRef(snowflake_id(), document_id(task.volume_id, task.connector_id, item.uri), item.uri,
+            doc_id = document_id(task.volume_id, task.connector_id, item.uri)
+            if doc_id in self.buried:
+                if self.buried[doc_id] == item.version:
+                    return  # deleted by hand, unchanged at the source: stays deleted
+                self.lifted.append(doc_id)
+                del self.buried[doc_id]
+            ref = FileRef(snowflake_id(), doc_id, item.uri,
                           item.name, int(item.file_type), item.version, int(item.size or 0))
             self.inserts.append({"id": ref.id, "task_id": task.id, "volume_id": task.volume_id,
                                  "doc_id": ref.doc_id, "uri": item.uri, "name": item.name,
@@ -84,14 +94,17 @@ class ListingDiff:
 
     def flush(self) -> Iterator[tuple[FileRef, str]]:
         """Write pending rows in one transaction and yield the classified items."""
-        if self.inserts or self.updates:
+        if self.inserts or self.updates or self.lifted:
             with session_scope() as s:
+                if self.lifted:
+                    s.execute(delete(DocumentTombstone).where(DocumentTombstone.doc_id.in_(self.lifted)))
                 if self.inserts:
                     s.execute(insert(TaskFile), self.inserts)
                 if self.updates:
                     s.execute(update(TaskFile), self.updates)
             self.inserts.clear()
             self.updates.clear()
+            self.lifted.clear()
         out, self.out = self.out, []
         yield from out
 

@@ -53,6 +53,7 @@ class Volume(Base):
     embedding_dim: Mapped[int] = mapped_column(Integer)
     tenant_code: Mapped[str] = mapped_column(String(128), default="")
     org_code: Mapped[str] = mapped_column(String(128), default="")
+    icon: Mapped[str] = mapped_column(Text, default="")  # seed 003 dataset icon (an image URL)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
 
@@ -248,4 +249,45 @@ class VolumeWorkflowRef(Base):
     __tablename__ = "volume_workflow_refs"
 
     volume_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+
+
+class UploadFile(Base):
+    """A file uploaded through seed 003 §3.1/§3.2 (``/upload-files/…``), kept until deleted: its bytes at
+    ``uri`` in the upload store, referenced later by ``POST /datasets/:id/documents``."""
+
+    __tablename__ = "upload_files"
+
+    id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    account: Mapped[str] = mapped_column(String(128), default="")  # the caller's tenant ("" = an admin key)
+    name: Mapped[str] = mapped_column(Text)
+    uri: Mapped[str] = mapped_column(Text)
+    size: Mapped[int] = mapped_column(BigInteger, default=0)
+    md5: Mapped[str] = mapped_column(String(32), default="")
+    is_image: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+
+
+class DatasetBatch(Base):
+    """Seed 003 §4.9's ``batch``: the documents one ``POST /datasets/:id/documents`` added (one load task)."""
+
+    __tablename__ = "dataset_batches"
+
+    batch: Mapped[str] = mapped_column(String(32), primary_key=True)
+    volume_id: Mapped[str] = mapped_column(String(20), index=True)
+    task_id: Mapped[str] = mapped_column(String(20))
+    doc_ids: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
+
+
+class DocumentTombstone(Base):
+    """A document deleted by hand (seed 003 §4.14) at its source version: a scheduled run that lists the
+    same file unchanged does not ingest it again; a new version at the source (or a re-upload) does."""
+
+    __tablename__ = "document_tombstones"
+
+    doc_id: Mapped[str] = mapped_column(String(64), primary_key=True)  # includes volume, connector and uri
+    volume_id: Mapped[str] = mapped_column(String(20), index=True)
+    uri: Mapped[str] = mapped_column(Text)
+    source_version: Mapped[str] = mapped_column(String(255), default="")
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)

@@ -15,6 +15,7 @@ from ingestflow.catalog.knowledge import Documents, Queries, Segments
 from ingestflow.catalog.models import ConnFile, Connector, LoadRun, LoadTask, TaskFile, Volume, VolumeFile
 from ingestflow.catalog.runs import Runs
 from ingestflow.catalog.tasks import Tasks
+from ingestflow.catalog.uploads import Batches, Tombstones, UploadFiles
 from ingestflow.catalog.volume_files import ConnFiles, VolumeFiles, WorkflowRefs
 from ingestflow.catalog.volumes import Volumes
 
@@ -35,6 +36,9 @@ class Catalog:
         self.volume_files = VolumeFiles(session)
         self.conn_files = ConnFiles(session)
         self.workflow_refs = WorkflowRefs(session)
+        self.upload_files = UploadFiles(session)
+        self.batches = Batches(session)
+        self.tombstones = Tombstones(session)
 
     def row_counts(self) -> dict[str, int]:
         """Rows per core table (tests check that a failed request leaves nothing behind)."""

@@ -8,7 +8,8 @@ from sqlalchemy import delete, select
 
 from ingestflow.catalog.base import Repository
 from ingestflow.catalog.models import (
-    DocumentState, LoadTask, SearchQuery, SegmentState, Volume, VolumeFile, VolumeWorkflowRef,
+    DatasetBatch, DocumentState, DocumentTombstone, LoadTask, SearchQuery, SegmentState, Volume, VolumeFile,
+    VolumeWorkflowRef,
 )
 from ingestflow.errors import Conflict, ValidationFailed
 from ingestflow.ids import snowflake_id
@@ -21,7 +22,7 @@ class Volumes(Repository[Volume]):
     label = "volume"
 
     def create(self, name: str, embedding_model: str, embedding_dim: int, *, description: str = "",
-               tenant_code: str = "", org_code: str = "") -> Volume:
+               tenant_code: str = "", org_code: str = "", icon: str = "") -> Volume:
         """A new volume with its own collection name (``vol_<id>``); Conflict when the name is taken."""
         if not name or len(name) > 255:
             raise ValidationFailed("volume name must be 1–255 characters")
@@ -30,7 +31,7 @@ class Volumes(Repository[Volume]):
         vid = snowflake_id()
         row = Volume(id=vid, name=name, description=description, collection=f"vol_{vid}",
                      embedding_model=embedding_model, embedding_dim=embedding_dim,
-                     tenant_code=tenant_code, org_code=org_code)
+                     tenant_code=tenant_code, org_code=org_code, icon=icon)
         self.s.add(row)
         self.s.flush()
         return row
@@ -74,7 +75,8 @@ class Volumes(Repository[Volume]):
         if used:
             raise Conflict(f"volume {volume_id} is used by task(s) {', '.join(used[:10])}; delete them first")
         # the volume's knowledge-base state and its MOI files/folders go too
-        for state in (SegmentState, DocumentState, SearchQuery, VolumeFile, VolumeWorkflowRef):
+        for state in (SegmentState, DocumentState, SearchQuery, VolumeFile, VolumeWorkflowRef, DatasetBatch,
+                      DocumentTombstone):
             self.s.execute(delete(state).where(state.volume_id == row.id))
         self.s.delete(row)
         return row

@@ -64,7 +64,9 @@ class ClientConfig:
         self.api_key = self.api_key or os.environ.get("INGESTFLOW_API_KEY") or DEFAULT_API_KEY
 
     def all_headers(self) -> dict[str, str]:
-        return {"moi-key": self.api_key, "accept": "application/json", **self.headers}
+        # seed 002 routes read moi-key, seed 003's (/datasets…) the Bearer header: the same key in both
+        return {"moi-key": self.api_key, "Authorization": f"Bearer {self.api_key}", "accept": "application/json",
+                **self.headers}
 
     def __repr__(self) -> str:  # the key never appears in logs or tracebacks
         return f"ClientConfig(base_url={self.base_url!r}, api_key='******', timeout={self.timeout})"

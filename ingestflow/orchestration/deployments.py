@@ -99,7 +99,8 @@ def ensure_work_pool(name: str | None = None, type: str = "process") -> None:  #
     _pool_ready.add(name)
 
 
-def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> str:
+def create_task_deployment(task: Any, connector_kind: str, volume_name: str,
+                           extra_tags: list[str] | None = None) -> str:
     """Create the task's deployment (schedule from its load mode); returns the deployment id."""
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
 
@@ -110,7 +111,8 @@ def create_task_deployment(task: Any, connector_kind: str, volume_name: str) -> 
             deployment_id = c.create_deployment(
                 flow_id=flow_id, name=f"task-{task.id}", entrypoint=ENTRYPOINT,
                 work_pool_name=work_pool(), parameters={"task_id": str(task.id)},
-                tags=[f"task:{task.id}", f"connector:{connector_kind}", f"volume:{slug(volume_name)}"],
+                tags=[f"task:{task.id}", f"connector:{connector_kind}", f"volume:{slug(volume_name)}",
+                      *(extra_tags or [])],
                 schedules=_schedules(task.source), concurrency_limit=1,
                 # a run due while one is in flight waits for the slot (it is not dropped: a retry
                 # or an edit made mid-run must still be picked up); flows/run_guard.py then skips

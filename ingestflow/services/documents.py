@@ -86,13 +86,15 @@ def set_document_enabled(scope: Scope, volume_id: str, doc_id: str, enabled: boo
 
 
 def delete_document(scope: Scope, volume_id: str, doc_id: str) -> None:
-    """Remove a document's chunks from Milvus, then its catalog rows."""
-    get_document(scope, volume_id, doc_id)
+    """Remove a document's chunks from Milvus, then its catalog rows, leaving a tombstone at its source
+    version: the next scheduled run of its task does not ingest it again until the file changes."""
+    doc = get_document(scope, volume_id, doc_id)
     with catalog() as c:
         store = volume_store(c.volumes.get(volume_id))
     if store.exists():
         store.delete(ChunkFilter(doc_ids=[doc_id]))
     with catalog() as c:
+        c.tombstones.bury(volume_id, doc_id, doc.row.uri, doc.row.source_version)
         c.documents.delete(volume_id, doc_id)
 
 
@@ -104,6 +106,11 @@ def _rows(scope: Scope, volume_id: str, doc_id: str, chunk_ids: list[str] | None
         return []
     rows = store.rows(chunk_scope(scope, doc_ids=[doc_id], chunk_ids=chunk_ids))
     return sorted(rows, key=lambda r: (int(r.get("position", 0)), r["id"]))
+
+
+def segment_ids(scope: Scope, volume_id: str, doc_id: str) -> list[str]:
+    """The chunk ids of a document visible to the caller, in position order."""
+    return [r["id"] for r in _rows(scope, volume_id, doc_id)]
 
 
 def _with_states(rows: list[dict[str, Any]]) -> list[Segment]:

@@ -21,15 +21,17 @@ log = logging.getLogger("ingestflow.services")
 
 def create_task(connector: Connector, volume: Volume, source: SourceConfig, *, creator: str,
                 before_run: Callable[[LoadTask], Any] | None = None, process: ProcessConfig | None = None,
-                **fields: Any) -> LoadTask:
+                tags: list[str] | None = None, **fields: Any) -> LoadTask:
     """Catalog row + Prefect deployment (+ an immediate run for a run-once task); all or nothing.
 
-    ``before_run(task)`` runs after the deployment exists and before the first run is created."""
+    ``before_run(task)`` runs after the deployment exists and before the first run is created; ``tags``
+    go on the deployment (and so on its flow runs) besides the task/connector/volume ones."""
     with catalog() as c:
         task = c.tasks.create(connector.id, volume.id, source, creator=creator, process=process, **fields)
     deployment_id = None
     try:
-        deployment_id = deployments.create_task_deployment(task, entry_for(connector.source_type).kind, volume.name)
+        deployment_id = deployments.create_task_deployment(task, entry_for(connector.source_type).kind, volume.name,
+                                                           tags)
         with catalog() as c:
             task = c.tasks.update(task.id, deployment_id=deployment_id)
         if before_run is not None:

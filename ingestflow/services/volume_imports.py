@@ -38,7 +38,7 @@ from ingestflow.records import FileStatus, TaskStatus, file_type_for
 from ingestflow.services import connectors as connector_configs
 from ingestflow.services import moi_volumes
 from ingestflow.services import tasks as task_service
-from ingestflow.taskconfig import SourceConfig
+from ingestflow.taskconfig import ProcessConfig, SourceConfig
 
 log = logging.getLogger("ingestflow.services")
 
@@ -135,13 +135,17 @@ def parse_dedup(raw: Any) -> Dedup | None:
     return Dedup(tuple(dict.fromkeys(by)), strategy)
 
 
-def import_files(volume: Volume, incoming: list[Incoming], dedup: Dedup | None, user: str) -> ImportResult:
-    """Add (or dedup) the incoming files into the volume; see the module docstring."""
+def import_files(volume: Volume, incoming: list[Incoming], dedup: Dedup | None, user: str, *,
+                 process: ProcessConfig | None = None, task_name: str | None = None,
+                 tags: list[str] | None = None) -> ImportResult:
+    """Add (or dedup) the incoming files into the volume; see the module docstring. ``process``,
+    ``task_name`` and ``tags`` go to the new load task (seed 003's chunking rules; a name and deployment
+    tags telling the API family)."""
     with _volume_lock(volume.id):
         result = ImportResult(_plan(volume, incoming, dedup))
         store = store_from_settings()
         try:
-            _commit(volume, result, user, store)
+            _commit(volume, result, user, store, process, task_name, tags)
         except BaseException:
             _undo(result)
             raise
@@ -241,7 +245,8 @@ def _rerun_task(c: Any, target: VolumeFile) -> LoadTask | None:
     return task
 
 
-def _commit(volume: Volume, result: ImportResult, user: str, store: Any) -> None:
+def _commit(volume: Volume, result: ImportResult, user: str, store: Any, process: ProcessConfig | None = None,
+            task_name: str | None = None, tags: list[str] | None = None) -> None:
     """Folders, bytes moved over replaced files, the new task with its file rows, re-runs."""
     outcomes = result.outcomes
     placed = [o for o in outcomes if o.status in ("created", "replaced")]
@@ -257,7 +262,7 @@ def _commit(volume: Volume, result: ImportResult, user: str, store: Any) -> None
         if outcome.status == "replaced":
             _move_over(store, result, outcome)
     if joining:
-        _new_task(volume, result, joining, user)
+        _new_task(volume, result, joining, user, process, task_name, tags)
     reruns: dict[str, list[Outcome]] = {}
     for outcome in placed:
         if outcome.status == "replaced" and outcome.rerun is not None:
@@ -306,7 +311,9 @@ def _update_target(result: ImportResult, outcome: Outcome, task_id: str, doc_id:
     outcome.task_id = task_id
 
 
-def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user: str) -> None:
+def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user: str,
+              process: ProcessConfig | None = None, task_name: str | None = None,
+              tags: list[str] | None = None) -> None:
     connector = connector_configs.upload_connector()
     source = build_connector(connector.source_type, connector.config)
     uris = [o.incoming.uri if o.status == "created" else o.target.uri for o in joining]
@@ -329,7 +336,7 @@ def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user
 
     first = joining[0].incoming.name
     task = task_service.create_task(connector, volume, SourceConfig.once(uris), creator=user, before_run=add_rows,
-                                    name=f"upload {first}"[:255])
+                                    process=process, tags=tags, name=(task_name or f"upload {first}")[:255])
     result.undo_log.append(("task", task))
     result.task_id = task.id
 

@@ -90,3 +90,22 @@ def search(query: str, volume_id: str, **kwargs: Any) -> list[Any]:
     names = {"score_threshold": "score", "doc_ids": "document_ids"}
     fields = {names.get(k, k): v for k, v in kwargs.items()}
     return run(ADMIN, SearchRequest(query=query, volume_ids=[volume_id], **fields), record=None)
+
+
+def batch_tasks(batch: str) -> list[str]:
+    """The load task of a seed-003 document batch ([] when the batch is gone)."""
+    with catalog() as c:
+        row = c.batches.find(batch)
+        return [row.task_id] if row else []
+
+
+def tasks_of_volume(volume_id: str) -> list[str]:
+    with catalog() as c:
+        return c.volumes.task_ids(volume_id)
+
+
+def upload_file_count() -> int:
+    from ingestflow.catalog.models import UploadFile
+
+    with catalog() as c:
+        return c.session.query(UploadFile).count()

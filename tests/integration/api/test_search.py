@@ -6,12 +6,18 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support import catalog as cat
-from tests.support.api import ok_data
+from ingestflow.api import seed003
+from tests.support.api import Seed003Client, ok003, ok_data
 from tests.support.kb_corpus import PARAPHRASE, PLANTED, PRODUCT_CODE, SEARCH_CORPUS, SECRET, load_folder, write
 
 pytestmark = pytest.mark.slow
 TENANT_KEY = "tenant-a-key-7c1d"
 ORG2_KEY = "tenant-a-org2-key-19fe"
+
+
+@pytest.fixture(scope="module")
+def client(client):  # seed 003's Bearer auth on its routes
+    return Seed003Client(client)
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +53,7 @@ def _uris(results: list[dict]) -> list[str]:
 
 
 def _doc_id(client, volume_id: str, name: str) -> str:  # noqa: ANN001
-    docs = ok_data(client.get(f"/datasets/{volume_id}/documents", params={"search_word": name}))["list"]
+    docs = ok003(client.get(f"/datasets/{volume_id}/documents", params={"search_word": name}))["list"]
     assert [d["name"] for d in docs] == [name]
     return docs[0]["id"]
 
@@ -125,7 +131,7 @@ def test_fusion_params_choose_the_method_and_weight(client, vols) -> None:
 
 def test_seed_003_hybrid_hit_testing_with_score_0_4_finds_the_document(client, vols) -> None:
     # seed 003 §4.6's example body: hybrid, k 10, score 0.4 (meaningless against raw RRF values)
-    hits = ok_data(client.post(f"/datasets/{vols['main']}/hit", json={
+    hits = ok003(client.post(f"/datasets/{vols['main']}/hit", json={
         "query": "how many paid leave days do employees get", "retrieval_strategy": "hybrid", "k": 10,
         "score": 0.4}))
     assert hits and hits[0]["document"]["name"] == "leave.txt" and all(h["score"] >= 0.4 for h in hits)
@@ -154,32 +160,32 @@ def test_several_volumes_merge_by_score(client, vols) -> None:
 def test_a_disabled_document_disappears_and_comes_back(client, vols) -> None:
     volume_id, query = vols["main"], PLANTED["熊猫.md"]
     doc = _doc_id(client, volume_id, "熊猫.md")
-    ok_data(client.post(f"/datasets/{volume_id}/documents/{doc}/enabled", json={"enabled": False}))
+    ok003(client.post(f"/datasets/{volume_id}/documents/{doc}/enabled", json={"enabled": False}))
     try:
         for strategy in ("semantic", "full_text", "hybrid"):
             assert "熊猫.md" not in _uris(_search(client, query=query, volume_id=volume_id,
                                                  retrieval_strategy=strategy, k=20)), strategy
-        detail = ok_data(client.get(f"/datasets/{volume_id}/documents/{doc}"))
+        detail = ok003(client.get(f"/datasets/{volume_id}/documents/{doc}"))
         assert detail["enabled"] is False and detail["disabled_at"] > 0
     finally:
-        ok_data(client.post(f"/datasets/{volume_id}/documents/{doc}/enabled", json={"enabled": True}))
+        ok003(client.post(f"/datasets/{volume_id}/documents/{doc}/enabled", json={"enabled": True}))
     assert _uris(_search(client, query=query, volume_id=volume_id, k=3))[0] == "熊猫.md"
 
 
 def test_a_disabled_segment_disappears_and_comes_back(client, vols) -> None:
     volume_id, query = vols["main"], PLANTED["向量.md"]
     doc = _doc_id(client, volume_id, "向量.md")
-    segments = ok_data(client.get(f"/datasets/{volume_id}/documents/{doc}/segments"))["list"]
+    segments = ok003(client.get(f"/datasets/{volume_id}/documents/{doc}/segments"))["list"]
     assert segments
     base = f"/datasets/{volume_id}/documents/{doc}/segments"
     for seg in segments:
-        ok_data(client.post(f"{base}/{seg['id']}/enabled", json={"enabled": False}))
+        ok003(client.post(f"{base}/{seg['id']}/enabled", json={"enabled": False}))
     try:
         assert "向量.md" not in _uris(_search(client, query=query, volume_id=volume_id, k=20))
-        assert ok_data(client.get(f"{base}/{segments[0]['id']}"))["enabled"] is False
+        assert ok003(client.get(f"{base}/{segments[0]['id']}"))["enabled"] is False
     finally:
         for seg in segments:
-            ok_data(client.post(f"{base}/{seg['id']}/enabled", json={"enabled": True}))
+            ok003(client.post(f"{base}/{seg['id']}/enabled", json={"enabled": True}))
     assert _uris(_search(client, query=query, volume_id=volume_id, k=3))[0] == "向量.md"
 
 
@@ -215,17 +221,17 @@ def test_a_tenant_key_with_an_org_sees_only_that_org(client, vols) -> None:
 
 
 def test_a_tenant_key_cannot_see_other_tenants_documents_or_admin_routes(client, vols) -> None:
-    headers = {"moi-key": TENANT_KEY}
-    listed = ok_data(client.get(f"/datasets/{vols['main']}/documents", headers=headers,
+    headers = {"Authorization": f"Bearer {TENANT_KEY}", "moi-key": ""}
+    listed = ok003(client.get(f"/datasets/{vols['main']}/documents", headers=headers,
                                 params={"page_size": 50}))
     names = {d["name"] for d in listed["list"]}
     assert "机密.txt" not in names and "熊猫.md" in names and listed["paginator"]["total_record"] == len(SEARCH_CORPUS)
     secret = _doc_id(client, vols["main"], "机密.txt")
     response = client.get(f"/datasets/{vols['main']}/documents/{secret}", headers=headers)
-    assert response.status_code == 404 and response.json()["code"] == "ErrNotFound"
+    assert response.status_code == 404 and response.json()["code"] == "not_found"
     response = client.get(f"/datasets/{vols['main']}/documents/{secret}/segments", headers=headers)
     assert response.status_code == 404
-    response = client.get("/connectors/list", headers=headers)
+    response = client.get("/connectors/list", headers={"moi-key": TENANT_KEY})
     assert response.status_code == 403 and response.json()["code"] == "ErrForbidden"
     assert client.post("/search", json={"query": "x", "volume_id": vols["main"]},
                        headers={"moi-key": "tenant-a"}).status_code == 401
@@ -278,36 +284,37 @@ def test_seed_004_search_semantic_hybrid_and_thresholds(client, vols) -> None:
 def test_hits_are_counted_and_queries_recorded(client, vols) -> None:
     volume_id = vols["main"]
     doc = _doc_id(client, volume_id, "leave.txt")
-    before = ok_data(client.get(f"/datasets/{volume_id}/documents/{doc}"))["hit_count"]
+    before = ok003(client.get(f"/datasets/{volume_id}/documents/{doc}"))["hit_count"]
     query = "paid annual leave days per year"
-    hits = ok_data(client.post(f"/datasets/{volume_id}/hit", json={"query": query, "retrieval_strategy": "hybrid",
+    hits = ok003(client.post(f"/datasets/{volume_id}/hit", json={"query": query, "retrieval_strategy": "hybrid",
                                                                     "k": 1}))
-    assert len(hits) == 1 and hits[0]["document"]["name"] == "leave.txt" and hits[0]["dataset_id"] == volume_id
+    assert len(hits) == 1 and hits[0]["document"]["name"] == "leave.txt" and hits[0]["dataset_id"] == seed003.to_uuid(volume_id)
     assert {"keywords", "character_count", "token_count", "hit_count", "enabled", "status"} <= set(hits[0])
-    segment = ok_data(client.get(f"/datasets/{volume_id}/documents/{doc}/segments/{hits[0]['id']}"))
+    segment = ok003(client.get(f"/datasets/{volume_id}/documents/{doc}/segments/{hits[0]['id']}"))
     assert segment["hit_count"] == hits[0]["hit_count"] >= 1
     _search(client, query=query, volume_id=volume_id, k=1)
-    assert ok_data(client.get(f"/datasets/{volume_id}/documents/{doc}"))["hit_count"] == before + 2
-    assert ok_data(client.get(f"/datasets/{volume_id}/documents/{doc}/segments/{hits[0]['id']}"))[
+    assert ok003(client.get(f"/datasets/{volume_id}/documents/{doc}"))["hit_count"] == before + 2
+    assert ok003(client.get(f"/datasets/{volume_id}/documents/{doc}/segments/{hits[0]['id']}"))[
         "hit_count"] == segment["hit_count"] + 1
-    recent = ok_data(client.get(f"/datasets/{volume_id}/queries"))
+    recent = ok003(client.get(f"/datasets/{volume_id}/queries"))
     assert len(recent) <= 10 and [q["query"] for q in recent[:2]] == [query, query]
     assert recent[0]["source"] == "API" and recent[1]["source"] == "Hit Testing"
-    assert recent[0]["created_at"] >= recent[1]["created_at"] and recent[0]["dataset_id"] == volume_id
+    assert recent[0]["created_at"] >= recent[1]["created_at"] and recent[0]["dataset_id"] == seed003.to_uuid(volume_id)
     # a tenant key sees only its own tenant's queries
     _search(client, TENANT_KEY, query="tenant a asks about leave", volume_id=volume_id, k=1)
-    mine = ok_data(client.get(f"/datasets/{volume_id}/queries", headers={"moi-key": TENANT_KEY}))
+    mine = ok003(client.get(f"/datasets/{volume_id}/queries",
+                            headers={"Authorization": f"Bearer {TENANT_KEY}", "moi-key": ""}))
     assert mine[0]["query"] == "tenant a asks about leave" and query not in {q["query"] for q in mine}
 
 
 def test_dataset_detail_counts_documents_characters_and_hits(client, vols) -> None:
     url = f"/datasets/{vols['main']}"
-    everything = ok_data(client.get(url))
-    assert everything["id"] == vols["main"] and everything["name"] == "search-vol"
+    everything = ok003(client.get(url))
+    assert everything["id"] == seed003.to_uuid(vols["main"]) and everything["name"] == "search-vol"
     assert everything["document_count"] == len(SEARCH_CORPUS) + len(SECRET)
     assert everything["character_count"] >= sum(len(t.strip()) for t in SEARCH_CORPUS.values()) // 2
     _search(client, query=PLANTED["leave.txt"], volume_id=vols["main"], k=1)
-    after = ok_data(client.get(url))
+    after = ok003(client.get(url))
     assert after["hit_count"] == everything["hit_count"] + 1
-    mine = ok_data(client.get(url, headers={"moi-key": TENANT_KEY}))
+    mine = ok003(client.get(url, headers={"Authorization": f"Bearer {TENANT_KEY}", "moi-key": ""}))
     assert mine["document_count"] == len(SEARCH_CORPUS) and mine["character_count"] < after["character_count"]
