@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
     ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")
+    split_timeout_s: float = Field(10.0, gt=0, le=3600, description="CPU time (s) a task's custom separators (regexes) may take on one file; the file fails past it.")
     soffice_timeout_s: float = Field(120.0, gt=0, description="LibreOffice conversion time limit (s) for .doc/.ppt.")
 
     work_pool: str = Field("ingestflow", min_length=1, max_length=100, description="Prefect work pool of load tasks and jobs (one per environment sharing a Prefect server).")
