@@ -82,6 +82,8 @@ class Settings(BaseSettings):
     api_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr("ingestflow-dev-key")], description="Accepted moi-key header values.")
     tenant_api_keys: list[SecretStr] = Field(default_factory=list, description="Tenant-bound moi-keys, each 'key:tenant_code[:org_code]': search and document views only, always filtered to that tenant/org.")
 
+    secret_key: SecretStr | None = Field(None, description="Fernet key(s) encrypting connector secrets in the catalog, comma-separated, newest first; default a key generated once into data_dir/secret.key (0600).")
+
     upload_s3: UploadS3Settings = Field(default_factory=UploadS3Settings, description="Endpoint and keys of an s3:// upload_store.")
 
     @property
@@ -121,8 +123,11 @@ def prepare_environment(settings: Settings | None = None) -> Settings:
 
     Must run before ``prefect`` is imported so PREFECT_HOME takes effect.
     """
+    from ingestflow import scrub
+
     settings = settings or get_settings()
-    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    settings.resolved_data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # catalog, key file, uploads: owner only
+    scrub.install(settings)  # every log record of this process is scrubbed of known secrets
     os.environ.setdefault("PREFECT_HOME", str(settings.resolved_prefect_home))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
