@@ -133,7 +133,7 @@ def scrubbed(fn: F) -> F:
             clean = scrub_exception(exc)
             if clean is exc:
                 raise
-            raise clean from None
+        raise clean  # outside the except block: no __context__ pointing back at the original
 
     return wrapper  # type: ignore[return-value]
 
