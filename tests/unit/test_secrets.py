@@ -154,3 +154,24 @@ def test_orm_reads_a_clear_row_and_re_encrypts_it_on_write(tmp_path, settings_en
     engine.dispose()
     assert b"PLANTED-old" not in b"".join(p.read_bytes() for p in tmp_path.glob("fresh.db*"))
     assert os.path.exists(tmp_path / "data" / crypto.KEY_FILE)
+
+
+def test_cli_rotate_re_encrypts_every_connector_with_the_newest_key(tmp_path, settings_env) -> None:
+    from cryptography.fernet import Fernet
+    from typer.testing import CliRunner
+
+    from ingestflow.catalog import catalog
+    from ingestflow.cli.main import app
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    settings_env("INGESTFLOW_DATABASE_URL", f"sqlite:///{tmp_path / 'rot.db'}")
+    settings_env("INGESTFLOW_SECRET_KEY", old)
+    with catalog() as c:
+        cid = c.connectors.create("s3", 5, {"access_key_secret": "PLANTED-rot"}).id
+    settings_env("INGESTFLOW_SECRET_KEY", f"{new},{old}")
+    result = CliRunner().invoke(app, ["secrets", "rotate"])
+    assert result.exit_code == 0 and "re-encrypted" in result.output, result.output
+    settings_env("INGESTFLOW_SECRET_KEY", new)  # the old key is gone: the rows still read
+    with catalog() as c:
+        assert c.connectors.get(cid).config == {"access_key_secret": "PLANTED-rot"}
+    assert len(CliRunner().invoke(app, ["secrets", "new-key"]).output.strip()) == 44
