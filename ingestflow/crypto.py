@@ -18,19 +18,13 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from ingestflow.errors import IngestError
+from ingestflow.errors import SecretKeyError
 from ingestflow.settings import get_settings
 
 MARKER = "$fernet"
 KEY_FILE = "secret.key"
 _lock = threading.Lock()
 _cache: dict[tuple[str, str], Any] = {}
-
-
-class SecretKeyError(IngestError):
-    """The stored secrets cannot be decrypted with the configured key(s)."""
-
-    code = "ErrSecretKey"
 
 
 def _key_file(data_dir: Path) -> Path:
