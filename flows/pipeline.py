@@ -19,8 +19,8 @@ from typing import Any, Protocol
 
 from ingestflow.catalog.files import FileRef
 from ingestflow.errors import IngestError
-from ingestflow.scrub import scrub
 from ingestflow.records import Chunk
+from ingestflow.scrub import scrub
 
 
 @dataclass
