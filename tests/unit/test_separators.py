@@ -72,4 +72,4 @@ def test_email_removal_is_linear_on_a_long_run_of_letters() -> None:
     started = time.thread_time()
     assert preprocess("a" * 200_000, rules) == "a" * 200_000  # quadratic before: ≈ 400 s
     assert time.thread_time() - started < 2
-    assert preprocess("mail x.y+z@ex-ample.com now", rules) == "mail  now".replace("  ", " ")
+    assert preprocess("mail x.y+z@ex-ample.com now", rules) == "mail now"
