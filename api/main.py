@@ -18,6 +18,7 @@ from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
 from ingestflow.api.routes import connector_files, datasets, links, moi_catalog, moi_unsupported, upload_files
 from ingestflow.errors import IngestError
+from ingestflow.scrub import scrub
 from ingestflow.settings import prepare_environment
 
 log = logging.getLogger("ingestflow.api")
@@ -82,11 +83,12 @@ def create_app() -> FastAPI:
 
     @app.exception_handler(IngestError)
     async def _ingest_error(request: Request, exc: IngestError) -> JSONResponse:
+        message = scrub(exc.message)  # the net under "messages never contain secrets"
         if exc.http_status >= 500:
-            log.warning("%s: %s", exc.code, exc.message)
+            log.warning("%s: %s", exc.code, message)
         if _in_seed003(request):
-            return JSONResponse(seed003.error(exc.http_status, exc.message), status_code=exc.http_status)
-        return JSONResponse(error(exc.code, exc.message), status_code=exc.http_status)
+            return JSONResponse(seed003.error(exc.http_status, message), status_code=exc.http_status)
+        return JSONResponse(error(exc.code, message), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, SecretStr
 
 from ingestflow.connectors.errors import Source, call, guarded
 from ingestflow.records import FileType, SourceItem
@@ -29,6 +29,25 @@ class ConnectorConfig(BaseModel):
     """Base of connector configs: unknown fields are rejected, secrets are SecretStr."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    def model_post_init(self, context: Any, /) -> None:
+        """Every secret of a config is known to the scrubber from the moment the config exists."""
+        from ingestflow.scrub import remember
+
+        remember(*(v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)))
+
+
+def header_token(value: T) -> T:
+    """A credential sent in an HTTP header (API key, access key id): printable ASCII, no spaces.
+
+    An HTTP client would fail on anything else only when it sends the first request, with the value in
+    its exception (httpx: ``UnicodeEncodeError('ascii', 'Bearer <key>')``); refusing it when the
+    connector is created gives a 400 that names the field and never the value.
+    """
+    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
+    if isinstance(raw, str) and raw and not all("!" <= ch <= "~" for ch in raw):
+        raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
+    return value
 
 
 @runtime_checkable

@@ -13,9 +13,9 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field, SecretStr, field_validator
 
-from ingestflow.connectors.base import ConnectorConfig, SdkConnector, normalise_file_types, wanted_type
+from ingestflow.connectors.base import ConnectorConfig, SdkConnector, header_token, normalise_file_types, wanted_type
 from ingestflow.connectors.errors import Source
 from ingestflow.errors import NotFound
 from ingestflow.records import SourceItem, file_type_for
@@ -88,6 +88,8 @@ class BucketConfig(ConnectorConfig):
     bucket_name: str = Field(..., min_length=1)
     prefix: str = Field("", description="Only keys under this prefix when no uris are given.")
     secure: bool = Field(False, description="Use https when the endpoint has no scheme.")
+
+    _header_safe = field_validator("access_key_id")(header_token)
 
 
 class BucketConnector(SdkConnector):

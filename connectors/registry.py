@@ -33,6 +33,10 @@ class ConnectorEntry:
     config_field: str
     creatable: bool = True
 
+    def secret_fields(self) -> set[str]:
+        """The names of this kind's SecretStr config fields."""
+        return {name for name, f in self.config_model.model_fields.items() if "SecretStr" in str(f.annotation)}
+
 
 CONNECTOR_REGISTRY: dict[str, ConnectorEntry] = {}
 

@@ -13,6 +13,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from ingestflow import scrub
 from ingestflow.catalog import catalog
 from ingestflow.catalog.models import LoadTask, Volume
 from ingestflow.connectors import build_connector, entry_for
@@ -103,8 +104,12 @@ def resolve(task_id: str) -> TaskContext:
         connector = c.connectors.get(task.connector_id)
         tenant, org = c.tasks.scope(task)
     process = task.process
+    entry = entry_for(connector.source_type)
+    scrub.install(settings)
+    # known before the config is validated: a secret the model refuses must not leak through an error either
+    scrub.remember(*(v for k, v in (connector.config or {}).items() if k in entry.secret_fields()))
     return TaskContext(
-        task=task, volume=volume, connector_kind=entry_for(connector.source_type).kind,
+        task=task, volume=volume, connector_kind=entry.kind,
         connector_config=connector.config, process=process,
         rules=ChunkRules.from_process_config(task.process_config or {}, settings),
         ocr_languages=process.ocr_languages or settings.ocr_languages, tenant_code=tenant, org_code=org)

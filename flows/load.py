@@ -43,6 +43,7 @@ from ingestflow.flows.pipeline import (LoadPipeline, LoadStats, group_files, gro
                                        with_retries)
 from ingestflow.indexers.milvus_store import ChunkFilter
 from ingestflow.records import Chunk
+from ingestflow.scrub import scrubbed
 from ingestflow.settings import get_settings
 
 
@@ -77,6 +78,7 @@ class ListingPlan:
 
 
 @task(name="list-source", retries=2, retry_delay_seconds=[2, 10], cache_policy=NONE, retry_condition_fn=_transient)
+@scrubbed
 def list_source(task_id: str, only_file_ids: list[str] | None = None) -> ListingPlan:
     """List the task's uris and diff them against the catalog; returns the files to (re)process."""
     ctx = task_context(task_id)
@@ -106,6 +108,7 @@ def list_source(task_id: str, only_file_ids: list[str] | None = None) -> Listing
 
 
 @task(name="parse+split", task_run_name="parse+split · {label}", cache_policy=NONE)
+@scrubbed
 def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries: int, label: str) -> list[dict[str, Any]]:
     """Fetch + parse a group of files, each in a worker process (killed past ``timeout_s``), then chunk them.
 
@@ -171,6 +174,7 @@ embedder_thread = EmbedderThread()
 
 @task(name="index", task_run_name="index · {n_chunks} chunks", retries=2, retry_delay_seconds=[2, 10],
       cache_policy=NONE, retry_condition_fn=_transient)
+@scrubbed
 def index_chunks(task_id: str, chunks: list[Chunk], meta: dict[str, dict[str, Any]], n_chunks: int,
                  timeout_s: float | None = None) -> int:
     """Embed a batch of chunks across files, within ``timeout_s`` of its start, and upsert them."""
@@ -257,6 +261,7 @@ def _flow_run_name() -> str:
       # threads: 2 parse groups per parse process (one waits, so a process never idles) + 2 index batches
       task_runner=ThreadPoolTaskRunner(max_workers=2 * get_settings().parse_workers + 2),
       log_prints=False)
+@scrubbed
 def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]:
     """Run one load of a task; ``file_ids`` restricts it to those files (retry)."""
     from prefect.runtime import flow_run

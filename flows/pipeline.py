@@ -20,6 +20,7 @@ from typing import Any, Protocol
 from ingestflow.catalog.files import FileRef
 from ingestflow.errors import IngestError
 from ingestflow.records import Chunk
+from ingestflow.scrub import scrub
 
 
 @dataclass
@@ -71,8 +72,9 @@ class Ledger(Protocol):
 
 
 def reason_of(exc: BaseException) -> str:
-    """A failure reason as a sentence (an IngestError's message, else the exception type and text)."""
-    return (exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}")[:2000]
+    """A failure reason as a sentence (an IngestError's message, else the exception type and text), scrubbed
+    of known secrets: it is stored in the catalog and shown by the API."""
+    return scrub(exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}")[:2000]
 
 
 def is_outage(exc: BaseException) -> bool:

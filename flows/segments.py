@@ -19,6 +19,7 @@ from ingestflow.ids import content_hash
 from ingestflow.indexers.embedding import embedder_for
 from ingestflow.indexers.milvus_store import doc_fields, volume_store
 from ingestflow.records import Chunk
+from ingestflow.scrub import scrubbed
 
 
 def _segment_run_name() -> str:
@@ -29,6 +30,7 @@ def _segment_run_name() -> str:
 
 
 @flow(name="ingestflow-segment", flow_run_name=_segment_run_name, log_prints=False)
+@scrubbed
 def write_segment(volume_id: str, doc_id: str, segment_id: str, position: int, text: str,
                   page: int | None = None) -> Any:
     """Embed ``text`` with the volume's model and upsert it as segment ``segment_id`` of the document."""

@@ -9,28 +9,42 @@ mid-character (Python strings are code points). Consecutive chunks overlap by ab
 Defaults: 256 tokens with 32 tokens overlap (settings ``chunk_size`` / ``chunk_overlap``).
 A load task's ``process_config`` (seed 003's ``process_type`` / ``rule``) becomes rules through
 ``ChunkRules.from_process_config``, which rejects bad custom rules with a clear message.
+
+Custom separators are user regexes run in the flow process, so they must not be a way to pin it
+(ReDoS): ``check_separator`` refuses, at task creation, the shapes that backtrack exponentially
+(a quantified group holding another unbounded quantifier, such as ``(a+)+``; backreferences), and
+the chunker runs them with the ``regex`` engine under a CPU budget per file (setting
+``split_timeout_s``); a file past it fails with ``ParseTimeout`` and the load goes on.
 """
 
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from typing import Any
 
-from ingestflow.errors import ValidationFailed
+import regex
+
+from ingestflow.errors import ParseTimeout, ValidationFailed
 from ingestflow.ids import chunk_id, content_hash
 from ingestflow.records import Chunk, Section
 
 _URL = re.compile(r"https?://\S+|www\.\S+")
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+\.[\w.-]+")
+# starts only where a run of address characters starts: without the look-behind every position
+# of a long run is a new start and the scan is quadratic (20,000 letters: 4 s)
+_EMAIL = re.compile(r"(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+")
 _SENTENCE_END = re.compile(r"(?<=[。！？；!?;])|(?<=[.])(?=\s)")
 _DEFAULT_SEPARATORS = [r"\n\s*\n", r"\n"]
 PRE_PROCESS_RULES = ("remove_extra_space", "remove_url_and_email")
 MIN_CHUNK_SIZE = 16
 MAX_CHUNK_TOKENS = 1000  # seed 003: a segment's content should not exceed 1000 tokens
 MAX_CHUNK_CHARS = 8192
+MAX_SEPARATORS = 10
+MAX_SEPARATOR_LENGTH = 200
+NESTED_REPEAT_MAX = 10  # an inner quantifier allowing more repeats than this counts as unbounded
 
 
 @dataclass
@@ -43,6 +57,7 @@ class ChunkRules:
     separators: list[str] = field(default_factory=list)  # custom regex separators (process_type custom)
     remove_extra_space: bool = True
     remove_url_and_email: bool = False
+    split_timeout_s: float = 10.0  # CPU seconds the custom separators may take on one file (not in the fingerprint)
 
     @classmethod
     def from_process_config(cls, process_config: dict[str, Any] | None, settings: Any,
@@ -68,7 +83,8 @@ class ChunkRules:
         if process_type not in ("automatic", "custom"):
             raise ValidationFailed(f"process_config.process_type: must be 'automatic' or 'custom', got {process_type!r}")
         size = settings.chunk_size if not max_tokens else min(settings.chunk_size, max_tokens)
-        defaults = cls(chunk_size=size, chunk_overlap=min(settings.chunk_overlap, size // 4), unit=settings.chunk_unit)
+        defaults = cls(chunk_size=size, chunk_overlap=min(settings.chunk_overlap, size // 4), unit=settings.chunk_unit,
+                       split_timeout_s=float(getattr(settings, "split_timeout_s", 10.0)))
         if process_type == "automatic":
             return defaults
         return _custom_rules(rule, defaults, max_tokens)
@@ -98,13 +114,10 @@ def _custom_rules(rule: dict[str, Any], defaults: ChunkRules, max_tokens: int | 
         raw = [raw]
     if not isinstance(raw, list) or not all(isinstance(x, str) and x for x in raw):
         raise ValidationFailed(f"{where}.segment.separators: must be a list of non-empty regular expressions")
+    if len(raw) > MAX_SEPARATORS:
+        raise ValidationFailed(f"{where}.segment.separators: at most {MAX_SEPARATORS} separators, got {len(raw)}")
     for pattern in raw:
-        try:
-            compiled = re.compile(pattern)
-        except re.error as exc:
-            raise ValidationFailed(f"{where}.segment.separators: invalid regular expression {pattern!r}: {exc}") from None
-        if compiled.fullmatch(""):
-            raise ValidationFailed(f"{where}.segment.separators: {pattern!r} matches the empty string")
+        check_separator(pattern, f"{where}.segment.separators")
     # the seed's own example spells it "pre_proces_rules"
     pre_rules = rule.get("pre_process_rules", rule.get("pre_proces_rules")) or []
     if not isinstance(pre_rules, list):
@@ -116,7 +129,65 @@ def _custom_rules(rule: dict[str, Any], defaults: ChunkRules, max_tokens: int | 
         enabled[item["id"]] = bool(item.get("enabled", True))
     return ChunkRules(chunk_size=size, chunk_overlap=overlap, unit=unit, separators=raw,
                       remove_extra_space=enabled["remove_extra_space"],
-                      remove_url_and_email=enabled["remove_url_and_email"])
+                      remove_url_and_email=enabled["remove_url_and_email"], split_timeout_s=defaults.split_timeout_s)
+
+
+def check_separator(pattern: str, where: str = "separator") -> None:
+    """Refuse a custom separator that does not compile, matches "", or can backtrack exponentially.
+
+    Refused shapes: a quantified group holding another unbounded quantifier (``(a+)+``, ``(\\w*\\s?)*``,
+    ``(x{1,50})+``: star height 2, the classic ReDoS) and backreferences. Other slow patterns (overlapping
+    alternatives such as ``(a|aa)+$``) cannot be told apart cheaply: the chunker's CPU budget stops those.
+    """
+    if len(pattern) > MAX_SEPARATOR_LENGTH:
+        raise ValidationFailed(f"{where}: a separator may be at most {MAX_SEPARATOR_LENGTH} characters, got {len(pattern)}")
+    try:
+        compiled = regex.compile(pattern)
+    except (regex.error, ValueError, OverflowError) as exc:
+        raise ValidationFailed(f"{where}: invalid regular expression {pattern!r}: {exc}") from None
+    if compiled.fullmatch(""):
+        raise ValidationFailed(f"{where}: {pattern!r} matches the empty string")
+    try:
+        from re import _parser
+
+        tree = _parser.parse(pattern)
+    except Exception:  # noqa: BLE001 - syntax only ``regex`` knows (\\p{Han} …): the run-time budget covers it
+        return
+    problem = _backtracking_shape(tree, inside=False)
+    if problem:
+        raise ValidationFailed(f"{where}: {pattern!r} {problem}; it could take exponential time on some texts "
+                               "(rewrite it without nesting, e.g. 'a+' instead of '(a+)+')")
+
+
+def _backtracking_shape(tree: Any, inside: bool) -> str:
+    """Why a parsed pattern (``re._parser`` tree) can backtrack exponentially, or ""."""
+    from re import _constants as c
+
+    for op, av in tree:
+        children: list[Any] = []
+        nested = inside
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT):
+            low, high, sub = av
+            unbounded = high == c.MAXREPEAT or high > NESTED_REPEAT_MAX
+            if unbounded and inside:
+                return "nests an unbounded quantifier inside another quantifier"
+            nested = inside or high > 1
+            children = [sub]
+        elif op == c.GROUPREF or op == c.GROUPREF_EXISTS:
+            return "uses a backreference"
+        elif op == c.SUBPATTERN:
+            children = [av[-1]]
+        elif op == c.BRANCH:
+            children = list(av[1])
+        elif op in (c.ASSERT, c.ASSERT_NOT):
+            children = [av[1]]
+        elif op == c.ATOMIC_GROUP:
+            children = [av]
+        # POSSESSIVE_REPEAT never backtracks into its body: not walked
+        for child in children:
+            if problem := _backtracking_shape(child, nested):
+                return problem
+    return ""
 
 
 def _int_field(obj: dict[str, Any], key: str, default: int, low: int, high: int, where: str) -> int:
@@ -161,13 +232,32 @@ class Chunker:
             raise ValueError("chunk_overlap must be smaller than chunk_size")
         self.rules = rules
         self._count = count_tokens if rules.unit == "tokens" else len
+        self._custom = [regex.compile(p) for p in rules.separators]
+        self._spent = 0.0  # CPU seconds the custom separators took so far (one Chunker per document)
+
+    def _split_custom(self, pattern: Any, text: str) -> list[str]:
+        """``pattern.split(text)`` within what is left of the file's budget; ParseTimeout past it."""
+        left = self.rules.split_timeout_s - self._spent
+        started = time.thread_time()
+        try:
+            if left <= 0:
+                raise TimeoutError
+            # concurrent: the GIL is released, so the flow's other threads (embedding, Prefect) keep going
+            return pattern.split(text, timeout=left, concurrent=True)
+        except TimeoutError:
+            raise ParseTimeout(f"splitting with the custom separator {pattern.pattern!r} took more than "
+                               f"{self.rules.split_timeout_s:g} s of CPU (setting split_timeout_s); "
+                               "the file is left out") from None
+        finally:
+            self._spent += time.thread_time() - started
 
     def _split_long(self, text: str) -> list[str]:
         """Pieces of ``text`` that each fit chunk_size: separators → sentences → words → characters."""
         if self._count(text) <= self.rules.chunk_size:
             return [text]
-        for pattern in [*self.rules.separators, *_DEFAULT_SEPARATORS, _SENTENCE_END.pattern, r"(?<=\s)"]:
-            parts = [p for p in re.split(pattern, text) if p and p.strip()]
+        for pattern in [*self._custom, *_DEFAULT_SEPARATORS, _SENTENCE_END.pattern, r"(?<=\s)"]:
+            pieces = self._split_custom(pattern, text) if not isinstance(pattern, str) else re.split(pattern, text)
+            parts = [p for p in pieces if p and p.strip()]
             if len(parts) > 1:
                 return [piece for part in parts for piece in self._split_long(part.strip())]
         # no boundary left (e.g. one long CJK run): cut by characters, never mid-character

@@ -18,7 +18,8 @@
     │   └── ParseError               422  a file that could not be parsed (corrupt, empty)
     │       ├── ParseTimeout         422  fetch + parse ran past its time limit; the worker was killed
     │       └── ParserCrashed        422  the parse worker died on the file (segfault, out of memory)
-    └── ModelNotAvailable            500  embedding model not installed / not loadable
+    ├── ModelNotAvailable            500  embedding model not installed / not loadable
+    └── SecretKeyError               500  stored connector secrets do not decrypt with the configured key(s)
 
 ``retryable`` says whether trying again later may succeed (an outage), as opposed to a failure
 that will repeat (a corrupt file, a bad config). Messages never contain secrets: build them
@@ -167,3 +168,9 @@ class ModelNotAvailable(IngestError):
     """The embedding model is not installed or cannot be loaded."""
 
     code = "ErrModelNotAvailable"
+
+
+class SecretKeyError(IngestError):
+    """The stored connector secrets cannot be decrypted with the configured key(s) (``INGESTFLOW_SECRET_KEY``)."""
+
+    code = "ErrSecretKey"

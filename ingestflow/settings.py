@@ -59,6 +59,7 @@ class Settings(BaseSettings):
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
     ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
     ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")
+    split_timeout_s: float = Field(10.0, gt=0, le=3600, description="CPU time (s) a task's custom separators (regexes) may take on one file; the file fails past it.")
     soffice_timeout_s: float = Field(120.0, gt=0, description="LibreOffice conversion time limit (s) for .doc/.ppt.")
 
     work_pool: str = Field("ingestflow", min_length=1, max_length=100, description="Prefect work pool of load tasks and jobs (one per environment sharing a Prefect server).")
@@ -81,6 +82,8 @@ class Settings(BaseSettings):
 
     api_keys: list[SecretStr] = Field(default_factory=lambda: [SecretStr("ingestflow-dev-key")], description="Accepted moi-key header values.")
     tenant_api_keys: list[SecretStr] = Field(default_factory=list, description="Tenant-bound moi-keys, each 'key:tenant_code[:org_code]': search and document views only, always filtered to that tenant/org.")
+
+    secret_key: SecretStr | None = Field(None, description="Fernet key(s) encrypting connector secrets in the catalog, comma-separated, newest first; default a key generated once into data_dir/secret.key (0600).")
 
     upload_s3: UploadS3Settings = Field(default_factory=UploadS3Settings, description="Endpoint and keys of an s3:// upload_store.")
 
@@ -121,8 +124,11 @@ def prepare_environment(settings: Settings | None = None) -> Settings:
 
     Must run before ``prefect`` is imported so PREFECT_HOME takes effect.
     """
+    from ingestflow import scrub
+
     settings = settings or get_settings()
-    settings.resolved_data_dir.mkdir(parents=True, exist_ok=True)
+    settings.resolved_data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)  # catalog, key file, uploads: owner only
+    scrub.install(settings)  # every log record of this process is scrubbed of known secrets
     os.environ.setdefault("PREFECT_HOME", str(settings.resolved_prefect_home))
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")

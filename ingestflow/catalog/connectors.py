@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import JSON, Integer, column, func, select, table
 
 from ingestflow.catalog.base import Repository, order_column
 from ingestflow.catalog.models import Connector, LoadTask, TaskFile
@@ -86,3 +86,13 @@ class Connectors(Repository[Connector]):
         return {"total": sum(by_type.values()), "by_source_type": by_type, "by_status": by_status,
                 "tasks": {"total": sum(task_status.values()), "by_status": task_status},
                 "files": {"total": sum(file_status.values()), "by_status": file_status}}
+
+    def rotate_secrets(self) -> int:
+        """Re-encrypt every stored config with the newest key (clear rows of older releases too); rows rewritten."""
+        from ingestflow import crypto
+
+        raw = table("connectors", column("id", Integer), column("config", JSON))  # the column as stored, undecrypted
+        rows = self.s.execute(select(raw.c.id, raw.c.config)).all()
+        for row_id, stored in rows:
+            self.s.execute(raw.update().where(raw.c.id == row_id).values(config=crypto.rotate(stored)))
+        return len(rows)

@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.types import TypeDecorator
 
 from ingestflow.taskconfig import ProcessConfig, SourceConfig
 
@@ -24,15 +25,32 @@ class Base(DeclarativeBase):
     """Declarative base of the catalog."""
 
 
+class EncryptedJSON(TypeDecorator):
+    """A JSON column stored as one Fernet token (``ingestflow.crypto``); clear rows of older releases still read."""
+
+    impl = JSON
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: Any) -> Any:
+        from ingestflow import crypto
+
+        return None if value is None else crypto.encrypt(value)
+
+    def process_result_value(self, value: Any, dialect: Any) -> Any:
+        from ingestflow import crypto
+
+        return None if value is None else crypto.decrypt(value)
+
+
 class Connector(Base):
-    """A configured source (seed 002 connector). ``config`` holds secrets: never return it raw."""
+    """A configured source (seed 002 connector). ``config`` holds secrets (encrypted at rest): never return it raw."""
 
     __tablename__ = "connectors"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(255))
     source_type: Mapped[int] = mapped_column(Integer)
-    config: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    config: Mapped[dict[str, Any]] = mapped_column(EncryptedJSON, default=dict)
     status: Mapped[str] = mapped_column(String(32), default="active")
     usage_type: Mapped[list[Any]] = mapped_column(JSON, default=list)
     username: Mapped[str] = mapped_column(String(255), default="admin")

@@ -3,6 +3,7 @@
     ingestflow load | search | status            the local data dir (cli/local.py)
     ingestflow up | api                          run the stack or only the API
     ingestflow connectors | tasks | volumes | documents | query    a running API (cli/remote.py)
+    ingestflow secrets new-key | rotate          the key of connector secrets at rest (cli/secrets.py)
 """
 
 from __future__ import annotations
@@ -44,10 +45,11 @@ def api(
 
 def _add_commands() -> None:
     """The local commands, and the groups that drive a running API through the client."""
-    from ingestflow.cli import local, remote
+    from ingestflow.cli import local, remote, secrets
 
     local.register(app)
     remote.register(app)
+    secrets.register(app)
 
 
 _add_commands()

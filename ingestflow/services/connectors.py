@@ -1,5 +1,5 @@
-"""Connector configs: validated and stored with secrets in clear (for the connector), masked on
-the way out, scrubbed from messages; the one upload connector."""
+"""Connector configs: validated and stored with secrets in clear for the connector (the catalog encrypts
+the whole config at rest), masked on the way out, scrubbed from messages; the one upload connector."""
 
 from __future__ import annotations
 
@@ -32,8 +32,7 @@ def _walk(value: Any, secret: Any) -> Any:
 
 def secret_fields(source_type: int) -> set[str]:
     """The names of a kind's SecretStr config fields."""
-    model = entry_for(source_type).config_model
-    return {name for name, f in model.model_fields.items() if "SecretStr" in str(f.annotation)}
+    return entry_for(source_type).secret_fields()
 
 
 def storable_config(source_type: int, raw: dict[str, Any] | None) -> dict[str, Any]:
