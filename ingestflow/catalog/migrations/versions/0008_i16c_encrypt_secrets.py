@@ -4,7 +4,7 @@ The key is ``INGESTFLOW_SECRET_KEY`` or ``data_dir/secret.key`` (``ingestflow.cr
 the configs back in clear for a release that cannot read them.
 
 Revision ID: 0007_i16c
-Revises: 0006
+Revises: 0007_i13a
 Create Date: 2026-12-02
 """
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0007_i16c"
-down_revision = "0006"
+down_revision = "0007_i13a"
 branch_labels = None
 depends_on = None
 
