@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ingestflow.api import presenters, seed003
+from ingestflow.api.schemas.common import Keyword, Page
 from ingestflow.catalog import catalog
 
 router = APIRouter(prefix="/datasets", tags=["seed 003: datasets"])
@@ -24,8 +25,8 @@ def _visible(volume, caller) -> bool:  # noqa: ANN001
 
 
 @router.get("")
-def list_datasets(caller: seed003.BearerCaller, search_word: str = "",
-                  current_page: Annotated[int, Query(ge=1)] = 1,
+def list_datasets(caller: seed003.BearerCaller, search_word: Keyword = "",
+                  current_page: Page = 1,
                   page_size: Annotated[int, Query(ge=1, le=50)] = 20) -> dict:
     """A page of datasets whose name contains ``search_word`` (oldest first)."""
     with catalog() as c:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from ingestflow.api import presenters
 from ingestflow.api.deps import CallerDep
 from ingestflow.api.envelope import ERRORS, Envelope, ok
-from ingestflow.api.schemas.common import parse_id
+from ingestflow.api.schemas.common import Keyword, Page, parse_id
 from ingestflow.api.schemas.documents import (
     DocumentPage, DocumentPublic, DocumentRename, EnabledUpdate, SegmentCreate, SegmentPage, SegmentPublic,
     SegmentUpdate,
@@ -19,7 +19,6 @@ from ingestflow.services import documents as svc
 router = APIRouter(prefix="/datasets/{dataset_id}/documents", tags=["seed 003: documents and segments"],
                    responses=ERRORS)
 MAX_PAGE_SIZE = 50
-Page = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 
 
@@ -28,7 +27,7 @@ def _vid(dataset_id: str) -> str:
 
 
 @router.get("", response_model=Envelope[DocumentPage])
-def list_documents(dataset_id: str, caller: CallerDep, search_word: str = "", current_page: Page = 1,
+def list_documents(dataset_id: str, caller: CallerDep, search_word: Keyword = "", current_page: Page = 1,
                    page_size: PageSize = 20) -> dict:
     """A page of the dataset's documents (name contains ``search_word``)."""
     docs, total = svc.list_documents(caller, _vid(dataset_id), search_word.strip(), current_page, page_size)
@@ -64,7 +63,7 @@ def delete_document(dataset_id: str, document_id: str, caller: CallerDep) -> dic
 
 
 @router.get("/{document_id}/segments", response_model=Envelope[SegmentPage])
-def list_segments(dataset_id: str, document_id: str, caller: CallerDep, search_word: str = "",
+def list_segments(dataset_id: str, document_id: str, caller: CallerDep, search_word: Keyword = "",
                   current_page: Page = 1, page_size: PageSize = 20) -> dict:
     """A page of the document's segments in position order (content contains ``search_word``)."""
     rows, total = svc.list_segments(caller, _vid(dataset_id), document_id, search_word.strip(), current_page,
