@@ -56,6 +56,11 @@ def test_integers_of_2_63_and_more_are_400(client, method, path, kwargs, field) 
     _bad(getattr(client, method)(path, **kwargs), field)
 
 
+def test_search_file_types_beyond_int64_are_400(client, collection) -> None:
+    _bad(client.post("/search", json={"query": "x", "volume_id": collection, "filters": {"file_types": [2**63]}}),
+         "file_types")
+
+
 def test_paging_beyond_int64_on_documents_and_datasets_is_400(client, volume) -> None:
     _bad(client.get(f"/datasets/{volume['id']}/documents", params={"current_page": BIG}), "current_page")
     response = client.get("/datasets", params={"current_page": BIG}, headers=BEARER)  # seed 003's envelope
