@@ -32,6 +32,7 @@ from ingestflow.catalog import catalog
 from ingestflow.connectors.upload import UploadStore, store_from_settings
 from ingestflow.errors import NotSupported, PayloadTooLarge, ValidationFailed
 from ingestflow.ids import snowflake_id
+from ingestflow.limits import MAX_NAME_BYTES
 from ingestflow.records import file_type_for
 from ingestflow.services import connectors as connector_configs
 from ingestflow.services import moi_files, moi_volumes
@@ -60,9 +61,10 @@ def safe_name(raw: str | None) -> str:
     name = parts[-1].strip()
     if not name or name in (".", ".."):
         raise ValidationFailed(f"file name {raw!r} has no base name")
-    if len(name.encode("utf-8")) > 255:
-        raise ValidationFailed("file name is longer than 255 bytes")
-    return unicodedata.normalize("NFC", name)
+    name = unicodedata.normalize("NFC", name)  # measured after NFC: normalising can lengthen a name
+    if len(name.encode("utf-8")) > MAX_NAME_BYTES:
+        raise ValidationFailed(f"file name is longer than {MAX_NAME_BYTES} bytes (UTF-8, NFC)")
+    return name
 
 
 def folder_of(path: Any, name: str) -> tuple[str, ...]:

@@ -15,14 +15,56 @@ client, a repr of names only, and every SDK call through the one error mapping (
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator
-from typing import Any, BinaryIO, ClassVar, Protocol, TypeVar, runtime_checkable
+from typing import Annotated, Any, BinaryIO, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from pydantic import BaseModel, ConfigDict, SecretStr
+from pydantic import AfterValidator, BaseModel, ConfigDict, SecretStr
 
 from ingestflow.connectors.errors import Source, call, guarded
 from ingestflow.records import FileType, SourceItem
 
 T = TypeVar("T")
+
+
+def check_endpoint(value: str) -> str:
+    """An endpoint the SDKs can use later: ``host[:port]`` or an http(s) URL with a host and a valid port.
+
+    Checked when the config is created, so a URL the SDK would only reject at list time (``http://[``)
+    is a 400 naming the field, not a 5xx later. Empty stays empty (the provider's default)."""
+    from urllib.parse import urlsplit
+
+    text = value.strip()
+    if not text:
+        return value
+    url = text if "://" in text else f"http://{text}"
+    try:
+        parts = urlsplit(url)
+        parts.port  # noqa: B018 - raises ValueError for a bad port
+    except ValueError:
+        raise ValueError("must be host:port or an http(s) URL") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname or any(c.isspace() for c in text):
+        raise ValueError("must be host:port or an http(s) URL") from None
+    return value
+
+
+def check_header_secret(value: SecretStr) -> SecretStr:
+    """A secret sent in an HTTP header (a Bearer key): printable ASCII only — httpx cannot encode anything
+    else, and its error would carry the whole header (the key) into logs. The value is never echoed."""
+    text = value.get_secret_value()
+    if not text or not all(33 <= ord(c) <= 126 for c in text):
+        raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
+    return value
+
+
+def check_header_value(value: str) -> str:
+    """A plain value sent in an HTTP header (an access key id): printable ASCII only."""
+    if not all(33 <= ord(c) <= 126 for c in value):
+        raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
+    return value
+
+
+Endpoint = Annotated[str, AfterValidator(check_endpoint)]
+HeaderSecret = Annotated[SecretStr, AfterValidator(check_header_secret)]
+HeaderValue = Annotated[str, AfterValidator(check_header_value)]
 
 
 class ConnectorConfig(BaseModel):
@@ -35,19 +77,6 @@ class ConnectorConfig(BaseModel):
         from ingestflow.scrub import remember
 
         remember(*(v.get_secret_value() for v in self.__dict__.values() if isinstance(v, SecretStr)))
-
-
-def header_token(value: T) -> T:
-    """A credential sent in an HTTP header (API key, access key id): printable ASCII, no spaces.
-
-    An HTTP client would fail on anything else only when it sends the first request, with the value in
-    its exception (httpx: ``UnicodeEncodeError('ascii', 'Bearer <key>')``); refusing it when the
-    connector is created gives a 400 that names the field and never the value.
-    """
-    raw = value.get_secret_value() if isinstance(value, SecretStr) else value
-    if isinstance(raw, str) and raw and not all("!" <= ch <= "~" for ch in raw):
-        raise ValueError("must be printable ASCII without spaces (it is sent in an HTTP header)")
-    return value
 
 
 @runtime_checkable

@@ -11,9 +11,11 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from ingestflow.connectors.base import ConnectorConfig, SdkConnector, header_token, normalise_file_types, wanted_type
+from ingestflow.connectors.base import (
+    ConnectorConfig, Endpoint, HeaderSecret, SdkConnector, normalise_file_types, wanted_type,
+)
 from ingestflow.connectors.errors import Source, import_sdk
 from ingestflow.connectors.registry import register
 from ingestflow.errors import NotFound, ProviderError, ValidationFailed
@@ -25,11 +27,9 @@ PAGE_LIMIT = 100
 class DifyConfig(ConnectorConfig):
     """Config of a Dify source (field names as in the seed)."""
 
-    api_url: str = Field(..., min_length=1, description="e.g. http://127.0.0.1:5001/v1 (the /v1 is optional).")
-    api_key: SecretStr = Field(..., description="A Dify knowledge API key (dataset-…).")
+    api_url: Endpoint = Field(..., min_length=1, description="e.g. http://127.0.0.1:5001/v1 (the /v1 is optional).")
+    api_key: HeaderSecret = Field(..., description="A Dify knowledge API key (dataset-…).")
     dataset_ids: list[str] | None = Field(None, description="Only these datasets (default all).")
-
-    _header_safe = field_validator("api_key")(header_token)
 
 
 class DifyConnector(SdkConnector):

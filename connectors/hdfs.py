@@ -12,7 +12,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field, field_validator
 
-from ingestflow.connectors.base import ConnectorConfig, SdkConnector, normalise_file_types, wanted_type
+from ingestflow.connectors.base import ConnectorConfig, Endpoint, SdkConnector, normalise_file_types, wanted_type
 from ingestflow.connectors.errors import Source, import_sdk
 from ingestflow.connectors.object_store import buffered
 from ingestflow.connectors.registry import register
@@ -25,7 +25,7 @@ AUTH_SIMPLE = 1
 class HdfsConfig(ConnectorConfig):
     """Config of an HDFS source (field names as in the seed)."""
 
-    address: str = Field(..., min_length=1, description="host:port of the namenode's WebHDFS http port.")
+    address: Endpoint = Field(..., min_length=1, description="host:port of the namenode's WebHDFS http port.")
     auth_type: int = Field(AUTH_SIMPLE, description="1 = simple (user name, no Kerberos).")
     username: str = Field("", description="The HDFS user name (simple auth).")
     file_path: str = Field("/", description="Root path to load from.")

@@ -13,9 +13,11 @@ import posixpath
 from collections.abc import Callable, Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr
 
-from ingestflow.connectors.base import ConnectorConfig, SdkConnector, header_token, normalise_file_types, wanted_type
+from ingestflow.connectors.base import (
+    ConnectorConfig, Endpoint, HeaderValue, SdkConnector, normalise_file_types, wanted_type,
+)
 from ingestflow.connectors.errors import Source
 from ingestflow.errors import NotFound
 from ingestflow.records import SourceItem, file_type_for
@@ -82,14 +84,12 @@ def object_item(key: str, size: int | None, etag: str | None, modified: Any) -> 
 class BucketConfig(ConnectorConfig):
     """The fields every bucket kind's config has (field names as in the seed)."""
 
-    endpoint: str = Field("", description="host:port or url; empty for the provider's default.")
-    access_key_id: str = Field(..., min_length=1)
+    endpoint: Endpoint = Field("", description="host:port or url; empty for the provider's default.")
+    access_key_id: HeaderValue = Field(..., min_length=1)
     access_key_secret: SecretStr = Field(..., description="Secret access key.")
     bucket_name: str = Field(..., min_length=1)
     prefix: str = Field("", description="Only keys under this prefix when no uris are given.")
     secure: bool = Field(False, description="Use https when the endpoint has no scheme.")
-
-    _header_safe = field_validator("access_key_id")(header_token)
 
 
 class BucketConnector(SdkConnector):

@@ -11,6 +11,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field
 
+from ingestflow.connectors.base import Endpoint
 from ingestflow.connectors.errors import import_sdk
 from ingestflow.connectors.object_store import BucketConfig, BucketConnector, buffered, endpoint_url, object_item
 from ingestflow.connectors.registry import register
@@ -20,7 +21,7 @@ from ingestflow.records import SourceItem, SourceType
 class OssConfig(BucketConfig):
     """Config of an OSS source (the bucket fields; the endpoint is required)."""
 
-    endpoint: str = Field(..., min_length=1, description="e.g. oss-cn-hangzhou.aliyuncs.com or host:port.")
+    endpoint: Endpoint = Field(..., min_length=1, description="e.g. oss-cn-hangzhou.aliyuncs.com or host:port.")
 
 
 class OssConnector(BucketConnector):

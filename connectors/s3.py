@@ -13,6 +13,7 @@ from typing import Any, BinaryIO, ClassVar
 
 from pydantic import Field
 
+from ingestflow.connectors.base import Endpoint
 from ingestflow.connectors.errors import import_sdk
 from ingestflow.connectors.object_store import BucketConfig, BucketConnector, buffered, endpoint_url, object_item
 from ingestflow.connectors.registry import register
@@ -22,7 +23,7 @@ from ingestflow.records import SourceItem, SourceType
 class S3Config(BucketConfig):
     """Config of an S3-compatible source (the bucket fields, plus region and addressing)."""
 
-    endpoint: str = Field("", description="host:port or url; empty for AWS.")
+    endpoint: Endpoint = Field("", description="host:port or url; empty for AWS.")
     region: str = Field("us-east-1")
     path_style: bool = Field(True, description="Path-style addressing (MinIO and most on-prem stores).")
 

@@ -57,7 +57,8 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
 
     tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
     try:
-        local = tmp_dir / ("doc" + Path(job.name).suffix.lower())
+        suffix = Path(job.name).suffix.lower()
+        local = tmp_dir / ("doc" + (suffix if len(suffix) <= 32 else ""))  # a 255-byte name's "suffix" would not fit
         connector = build_connector(job.connector_kind, job.connector_config)
         version_of = getattr(connector, "version_of", None)
         before = version_of(job.uri) if version_of else ""

@@ -32,12 +32,15 @@ def _segment_run_name() -> str:
 @flow(name="ingestflow-segment", flow_run_name=_segment_run_name, log_prints=False)
 @scrubbed
 def write_segment(volume_id: str, doc_id: str, segment_id: str, position: int, text: str,
-                  page: int | None = None) -> Any:
-    """Embed ``text`` with the volume's model and upsert it as segment ``segment_id`` of the document."""
+                  page: int | None = None, task_id: str | None = None) -> Any:
+    """Embed ``text`` with the volume's model and upsert it as segment ``segment_id`` of the document.
+
+    ``task_id``: the caller's task of the document (its tenant/org is stamped on the segment); default: the
+    document's first row."""
     try:
         with catalog() as c:
             volume = c.volumes.get(volume_id)
-            row = c.documents.get(volume_id, doc_id).row
+            row = c.documents.get(volume_id, doc_id, [task_id] if task_id else None).row
             tenant, org = c.tasks.scope(c.tasks.get(row.task_id))
         embedder = embedder_for(volume)
         chunk = Chunk(id=segment_id, doc_id=doc_id, position=position, text=text, content_hash=content_hash(text),

@@ -17,6 +17,11 @@ Grammar (keywords case-insensitive; ``&&``/``||``/``!`` are accepted for ``and``
 
 Milvus Lite rejects ``not (…)``, so negations are pushed down to the comparisons (De Morgan;
 ``==`` ↔ ``!=``, ``<`` ↔ ``>=``, ``in`` ↔ ``not in``); a negated ``like`` is refused.
+
+Milvus refuses an expression tree deeper than ~50 levels (a flat chain of 51 ``and``s fails deep in its
+planner), so chains are written as balanced trees (depth log₂ n) and a filter holds at most
+``MAX_FILTER_COMPARISONS`` comparisons. Milvus does not unescape ``\n``/``\t`` in literals, so a value with a
+control character could never match: it is refused.
 """
 
 from __future__ import annotations
@@ -24,15 +29,19 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+import unicodedata
+
 from ingestflow.errors import ValidationFailed
+from ingestflow.limits import INT64_MAX, MAX_FILTER_CHARS, MAX_FILTER_COMPARISONS
 
 STRING_FIELDS = frozenset({"id", "doc_id", "volume_id", "uri", "doc_name", "tenant_code", "org_code", "content_hash"})
 INT_FIELDS = frozenset({"file_type", "page", "position", "token_count", "char_count"})
 FIELDS = STRING_FIELDS | INT_FIELDS
-MAX_LENGTH = 4096
+MAX_LENGTH = MAX_FILTER_CHARS
 MAX_DEPTH = 32
 MAX_LIST = 1024
-_INT_LIMIT = 2**63 - 1
+MAX_COMPARISONS = MAX_FILTER_COMPARISONS
+_INT_LIMIT = INT64_MAX
 _NEGATE = {"==": "!=", "!=": "==", "<": ">=", ">=": "<", ">": "<=", "<=": ">", "in": "not in", "not in": "in"}
 _TOKEN = re.compile(r"""
     (?P<ws>\s+)
@@ -49,8 +58,20 @@ class MilvusExpr(str):
 
 
 def quote(value: str) -> str:
-    """A Milvus string literal with backslashes and double quotes escaped."""
-    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A Milvus string literal with backslashes and double quotes escaped; ValidationFailed for a value with a
+    control character (Milvus cannot match one: it refuses a raw newline and keeps ``\\n`` as two characters)."""
+    text = str(value)
+    if any(unicodedata.category(c) == "Cc" for c in text):
+        raise ValidationFailed("filter values may not contain control characters (newline, tab …)")
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def balanced(op: str, parts: list[str]) -> str:
+    """``(a op b) op (c op d)`` …: the parts joined as a balanced tree, so its depth grows as log₂ n."""
+    if len(parts) == 1:
+        return parts[0]
+    half = len(parts) // 2
+    return f"({balanced(op, parts[:half])} {op} {balanced(op, parts[half:])})"
 
 
 @dataclass(frozen=True)
@@ -102,6 +123,9 @@ def tokenize(text: str) -> list[tuple[str, object]]:
             continue
         if kind == "str":
             tokens.append(("str", _unescape(raw[1:-1])))
+            if any(unicodedata.category(c) == "Cc" for c in str(tokens[-1][1])):
+                raise ValidationFailed("filter_expr: string literals may not contain control characters "
+                                       "(newline, tab …)")
         elif kind == "num":
             number = int(raw)
             if abs(number) > _INT_LIMIT:
@@ -119,6 +143,7 @@ class _Parser:
         self.tokens = tokens
         self.i = 0
         self.depth = 0
+        self.comparisons = 0
 
     def peek(self) -> tuple[str, object] | None:
         return self.tokens[self.i] if self.i < len(self.tokens) else None
@@ -175,6 +200,10 @@ class _Parser:
             self.depth -= 1
 
     def comparison(self) -> Compare:
+        self.comparisons += 1
+        if self.comparisons > MAX_COMPARISONS:
+            raise ValidationFailed(f"filter_expr: at most {MAX_COMPARISONS} comparisons (use field in [...] for "
+                                   "many values)")
         kind, field = self.take()
         if kind != "name":
             raise ValidationFailed(f"filter_expr: expected a field name, found {field!r}")
@@ -236,7 +265,7 @@ def _emit(node: object, negate: bool = False) -> str:
         return _emit(node.item, not negate)
     if isinstance(node, BoolOp):
         op = node.op if not negate else ("or" if node.op == "and" else "and")
-        return "(" + f" {op} ".join(_emit(item, negate) for item in node.items) + ")"
+        return balanced(op, [_emit(item, negate) for item in node.items])  # parenthesised: a BoolOp has ≥ 2
     assert isinstance(node, Compare)  # noqa: S101 - the parser builds nothing else
     op = node.op
     if negate:

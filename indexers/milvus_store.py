@@ -12,6 +12,8 @@ function → ``sparse``), ``dense`` (the embedding, FLAT/COSINE: exact search).
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
 import warnings
 from collections.abc import Sequence
@@ -34,7 +36,7 @@ with warnings.catch_warnings():
     except ImportError:  # a remote-Milvus-only install
         pass
 
-from ingestflow.indexers.filter_expr import MilvusExpr, quote  # one escaping rule for every expression
+from ingestflow.indexers.filter_expr import MilvusExpr, balanced, quote  # one escaping rule for every expression
 from ingestflow.errors import NotFound, ProviderError, ProviderUnavailable, ValidationFailed
 from ingestflow.records import Chunk
 
@@ -59,6 +61,7 @@ OUTPUT_FIELDS = ["doc_id", "volume_id", "doc_name", "uri", "file_type", "positio
 LATER_FIELDS = ("token_count", "char_count")
 MAX_TEXT = 60000
 
+log = logging.getLogger("ingestflow.milvus")
 _clients: dict[tuple[str, str], Any] = {}
 _clients_lock = threading.Lock()
 _fields_cache: dict[tuple[str, str], frozenset[str]] = {}
@@ -122,7 +125,7 @@ class ChunkFilter:
             parts.append(f"doc_id not in [{', '.join(quote(d) for d in self.exclude_doc_ids)}]")
         if self.exclude_chunk_ids:
             parts.append(f"id not in [{', '.join(quote(d) for d in self.exclude_chunk_ids)}]")
-        return " and ".join(parts)
+        return balanced("and", parts) if parts else ""  # balanced: Milvus refuses deep trees
 
 
 def _unreachable(exc: Exception) -> bool:
@@ -136,6 +139,23 @@ def _unreachable(exc: Exception) -> bool:
         return True
     text = f"{code} {getattr(exc, 'message', '')}".lower()
     return any(w in text for w in ("unavailable", "deadline", "connect", "timeout", "fail connecting", "retry run out"))
+
+
+_NO_BM25_STATS = "Invalid sparse row: NaN or Inf"
+"""What Milvus says to a BM25 search of a collection without any text (empty, or every chunk deleted)."""
+
+
+class _NoBm25Stats(ProviderError):
+    """A BM25 search of a collection holding no text: it has no hits (``search`` answers [])."""
+
+
+def _public(message: str) -> str:
+    """Milvus' message as a client may read it: never the expression we sent (it holds the server's tenant
+    clause) nor Milvus' source paths."""
+    if re.search(r"(?i)\bexpr|\bplan\b|proto node|field_id", message):
+        log.warning("Milvus refused an expression: %s", message[:1000])
+        return "Milvus refused the filter expression"
+    return re.sub(r"\s+at\s+/\S+", "", message)[:300]
 
 
 def _timeout_s() -> int:
@@ -191,9 +211,11 @@ class VolumeStore:
             if _unreachable(exc):
                 raise ProviderUnavailable(unreachable) from None
             message = str(exc.message or "")
+            if _NO_BM25_STATS in message:
+                raise _NoBm25Stats(f"Milvus {what} on {self.collection!r}: no BM25 statistics") from None
             if "not exist" in message or "not found" in message.lower():
-                raise NotFound(f"Milvus collection {self.collection!r}: {message}") from None
-            raise ProviderError(f"Milvus {what} on {self.collection!r} failed: {message[:300]}") from None
+                raise NotFound(f"Milvus collection {self.collection!r}: {_public(message)}") from None
+            raise ProviderError(f"Milvus {what} on {self.collection!r} failed: {_public(message)}") from None
         except grpc.RpcError as exc:  # a code pymilvus does not retry, raised as is
             code = exc.code() if callable(getattr(exc, "code", None)) else "unknown"
             if code in (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.DEADLINE_EXCEEDED):
@@ -304,9 +326,17 @@ class VolumeStore:
     def search(self, *, mode: str, query_text: str, query_vector: Sequence[float] | None, limit: int,
                flt: ChunkFilter, rrf_k: int = 60) -> list[dict[str, Any]]:
         """Raw hits: semantic (dense, COSINE), full_text (BM25) or hybrid (RRF of both)."""
+        expr = flt.expression()
+        try:
+            result = self._search(mode, query_text, query_vector, limit, expr, rrf_k)
+        except _NoBm25Stats:  # nothing to match: an empty volume is no error
+            return []
+        return [dict(hit["entity"], id=hit["id"], distance=float(hit["distance"])) for hit in (result[0] if result else [])]
+
+    def _search(self, mode: str, query_text: str, query_vector: Sequence[float] | None, limit: int, expr: str,
+                rrf_k: int) -> Any:
         from pymilvus import AnnSearchRequest, RRFRanker
 
-        expr = flt.expression()
         if mode == "semantic":
             result = self._call("search", self.client.search, self.collection, data=[list(query_vector)],
                                 anns_field="dense", limit=limit, filter=expr, output_fields=self.output_fields(),
@@ -325,4 +355,4 @@ class VolumeStore:
                                 RRFRanker(rrf_k), limit=limit, output_fields=self.output_fields())
         else:
             raise ValidationFailed(f"unknown retrieval strategy {mode!r}: use semantic, full_text or hybrid")
-        return [dict(hit["entity"], id=hit["id"], distance=float(hit["distance"])) for hit in (result[0] if result else [])]
+        return result

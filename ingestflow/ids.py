@@ -34,9 +34,16 @@ def snowflake_id() -> str:
         return str(((now - _EPOCH_MS) << 22) | (_worker << 12) | _seq)
 
 
-def document_id(volume_id: str, connector_id: int | str, uri: str) -> str:
-    """Deterministic document id: the same source file in the same volume keeps its id."""
-    return str(uuid.uuid5(_NAMESPACE, f"{volume_id}\x1f{connector_id}\x1f{uri}"))
+def document_id(volume_id: str, connector_id: int | str, uri: str, tenant_code: str = "", org_code: str = "") -> str:
+    """Deterministic document id: the same source file in the same volume for the same tenant keeps its id.
+
+    The tenant and org are part of the identity, so two tenants loading one file into one volume get two
+    documents (and two chunk sets). A tenant-less document keeps the id it always had (no re-index).
+    """
+    key = f"{volume_id}\x1f{connector_id}\x1f{uri}"
+    if tenant_code or org_code:
+        key += f"\x1e{tenant_code}\x1f{org_code}"
+    return str(uuid.uuid5(_NAMESPACE, key))
 
 
 def content_hash(text: str) -> str:

@@ -15,7 +15,7 @@ from fastapi import APIRouter, Query, Request
 from ingestflow.api import presenters, uploads
 from ingestflow.api.deps import ApiUser
 from ingestflow.api.envelope import ERRORS, NOT_SUPPORTED, Envelope, OkEnvelope, ok
-from ingestflow.api.schemas.common import int_list, str_list
+from ingestflow.api.schemas.common import INT64_MAX, IntIdPath, Keyword, Page, int_list, str_list
 from ingestflow.api.schemas.connectors import (
     ConnectorCreate, ConnectorCreated, ConnectorList, ConnectorSummary, ConnectorUpdate, ConnectorValidate,
     ConnectorValidation, SourceFileList, SourceFilePublic, UploadForm, UploadResult,
@@ -87,9 +87,9 @@ def validate_connector(body: ConnectorValidate) -> dict:
             responses=_errors(400, 401, 403))
 def list_connectors(
     is_desc: bool = False,
-    keyword: str = "",
+    keyword: Keyword = "",
     order_by: str = "",
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 10,
     source_type: Annotated[int | None, Query(description=SOURCE_TYPE_HELP)] = None,
     source_type_list: Annotated[list[str] | None, Query(description="Several kinds: '4,5' or repeated.")] = None,
@@ -119,7 +119,7 @@ def summary() -> dict:
 
 @router.get("/files/list", response_model=Envelope[SourceFileList], responses=_errors(400, 401, 403, 404, 502, 503))
 def list_files(
-    connector_id: Annotated[int, Query(description="The connector whose source to list.")],
+    connector_id: Annotated[int, Query(ge=0, le=INT64_MAX, description="The connector whose source to list.")],
     file_types: Annotated[list[str] | None, Query(description="Only these seed file types: '1,6' or repeated.")] = None,
 ) -> dict:
     """The source's files (at most 10000), optionally only some seed file types.
@@ -156,7 +156,7 @@ async def upload(request: Request, user: ApiUser) -> dict:
 
 
 @router.put("/{connector_id}", response_model=OkEnvelope, responses=_errors(400, 401, 403, 404))
-def update_connector(connector_id: int, body: ConnectorUpdate) -> dict:
+def update_connector(connector_id: IntIdPath, body: ConnectorUpdate) -> dict:
     """Partial update: name, usage_type, config fields (a "******" secret keeps the stored one)."""
     with catalog() as c:
         connector = c.connectors.get(connector_id)
@@ -180,7 +180,7 @@ def update_connector(connector_id: int, body: ConnectorUpdate) -> dict:
 
 
 @router.delete("/{connector_id}", response_model=OkEnvelope, responses=_errors(401, 403, 404, 409))
-def delete_connector(connector_id: int) -> dict:
+def delete_connector(connector_id: IntIdPath) -> dict:
     """Delete a connector; 409 while a task still uses it."""
     with catalog() as c:
         c.connectors.delete(connector_id)

@@ -12,6 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, Query
 from starlette.concurrency import run_in_threadpool
 
 from ingestflow.api import presenters, seed003
+from ingestflow.api.schemas.common import Keyword, Page
 from ingestflow.api.routes.volumes import embedding_dimension
 from ingestflow.api.schemas.datasets import (
     BatchDocument, DatasetCreate, DatasetCreated, DatasetDetail, DatasetPage, DocumentsAdded, DocumentsCreate,
@@ -41,8 +42,8 @@ def _public(volume) -> dict:  # noqa: ANN001
 
 
 @router.get("", response_model=E[DatasetPage])
-def list_datasets(caller: seed003.BearerCaller, search_word: str = "",
-                  current_page: Annotated[int, Query(ge=1)] = 1,
+def list_datasets(caller: seed003.BearerCaller, search_word: Keyword = "",
+                  current_page: Page = 1,
                   page_size: Annotated[int, Query(ge=1, le=50)] = 20) -> dict:
     """§4.1: a page of datasets whose name contains ``search_word`` (oldest first), with their counts."""
     with catalog() as c:

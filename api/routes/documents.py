@@ -13,6 +13,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query
 
 from ingestflow.api import presenters, seed003
+from ingestflow.api.schemas.common import Keyword, Page
 from ingestflow.api.schemas.documents import (
     DocumentPage, DocumentPublic, DocumentRename, EnabledUpdate, SegmentCreate, SegmentPage, SegmentPublic,
     SegmentUpdate,
@@ -25,7 +26,6 @@ router = APIRouter(prefix="/datasets/{dataset_id}/documents", tags=["seed 003: d
                    responses=seed003.ERRORS)
 E = seed003.Seed003Envelope
 MAX_PAGE_SIZE = 50
-Page = Annotated[int, Query(ge=1)]
 PageSize = Annotated[int, Query(ge=1, le=MAX_PAGE_SIZE)]
 SEGMENT_STATUS = {DocStage.COMPLETED: "completed", "error": "error", "waiting": "waiting"}
 
@@ -60,7 +60,7 @@ def _chunk(caller: Any, volume_id: str, doc_id: str, segment_id: str) -> str:
 
 
 @router.get("", response_model=E[DocumentPage])
-def list_documents(dataset_id: str, caller: seed003.BearerCaller, search_word: str = "", current_page: Page = 1,
+def list_documents(dataset_id: str, caller: seed003.BearerCaller, search_word: Keyword = "", current_page: Page = 1,
                    page_size: PageSize = 20) -> dict:
     """§4.8: a page of the dataset's documents (name contains ``search_word``)."""
     docs, total = svc.list_documents(caller, _vid(dataset_id), search_word.strip(), current_page, page_size)
@@ -97,7 +97,7 @@ def delete_document(dataset_id: str, document_id: str, caller: seed003.BearerCal
 
 
 @router.get("/{document_id}/segments", response_model=E[SegmentPage])
-def list_segments(dataset_id: str, document_id: str, caller: seed003.BearerCaller, search_word: str = "",
+def list_segments(dataset_id: str, document_id: str, caller: seed003.BearerCaller, search_word: Keyword = "",
                   current_page: Page = 1, page_size: PageSize = 20) -> dict:
     """§4.15: a page of the document's segments in position order (content contains ``search_word``)."""
     volume_id, doc_id = _vid(dataset_id), _did(document_id)

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from ingestflow.api import presenters
 from ingestflow.api.deps import ApiUser
 from ingestflow.api.envelope import ERRORS, Envelope, OkEnvelope, ok
-from ingestflow.api.schemas.common import int_list, parse_id
+from ingestflow.api.schemas.common import Page, int_list, parse_id
 from ingestflow.api.schemas.tasks import (
     LoadRunPublic, RetryStarted, RunList, RunStarted, TaskCreate, TaskCreated, TaskDelete, TaskFilesPage, TaskList,
     TaskOne, TaskRef, TaskRetry, TaskStatusOut, TaskUpdate,
@@ -57,7 +57,7 @@ def list_tasks(
     status: Annotated[int | None, Query(ge=0, le=4)] = None,
     order_by: str = "",
     is_desc: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> dict:
     """Tasks, filtered by load interval type and status."""
@@ -130,7 +130,7 @@ def retry_task(body: TaskRetry) -> dict:
 def task_files(
     task_id: TaskIdQuery = None,
     status: Annotated[int | None, Query(ge=0, le=6)] = None,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 100,
 ) -> dict:
     """A task's files with status, stage, segments and failure reason."""

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ingestflow.api.envelope import ERRORS, Envelope, OkEnvelope, ok
-from ingestflow.api.schemas.common import parse_id
+from ingestflow.api.schemas.common import Keyword, Page, parse_id
 from ingestflow.api.schemas.volumes import VolumeCreate, VolumeCreated, VolumeDelete, VolumeList, VolumeOne, VolumePublic
 from ingestflow.catalog import catalog
 from ingestflow.errors import Conflict, IngestError, ValidationFailed
@@ -55,9 +55,9 @@ def create_volume(body: VolumeCreate) -> dict:
 
 @router.get("/list", response_model=Envelope[VolumeList])
 def list_volumes(
-    keyword: str = "",
+    keyword: Keyword = "",
     is_desc: bool = False,
-    page: Annotated[int, Query(ge=1)] = 1,
+    page: Page = 1,
     page_size: Annotated[int, Query(ge=1, le=1000)] = 10,
 ) -> dict:
     """Volumes whose name contains ``keyword``."""

@@ -1,11 +1,17 @@
-"""Shared field types: seed ids (19-digit strings, ints accepted on input)."""
+"""Shared field types: seed ids (19-digit strings, ints accepted on input), bounded ints, pages, search words.
+
+The bounds themselves live in ``ingestflow.limits`` (one place, shared with the layers below).
+"""
 
 from __future__ import annotations
 
 import re
 from typing import Annotated, Any
 
-from pydantic import BeforeValidator
+from fastapi import Path, Query
+from pydantic import BeforeValidator, Field
+
+from ingestflow.limits import INT64_MAX, MAX_FILTER_CHARS, MAX_KEYWORD_CHARS, MAX_PAGE  # noqa: F401 (re-exported)
 
 _DIGITS = re.compile(r"^\d{1,20}$")
 
@@ -17,7 +23,21 @@ def _id(value: Any) -> str:
         value = str(value)
     if not isinstance(value, str) or not _DIGITS.match(value.strip()):
         raise ValueError("must be a numeric id (digits, as a string or a number)")
+    if int(value) > INT64_MAX:
+        raise ValueError(f"must be a numeric id of at most {INT64_MAX}")
     return value.strip()
+
+
+Int64 = Annotated[int, Field(ge=-INT64_MAX - 1, le=INT64_MAX)]
+"""An integer the catalog can store (a JSON number ≥ 2⁶³ is a 400, not an overflow)."""
+IntId = Annotated[int, Field(ge=0, le=INT64_MAX)]
+"""A numeric (connector) id in a body."""
+Page = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+"""A 1-based page number in a query string."""
+Keyword = Annotated[str, Query(max_length=MAX_KEYWORD_CHARS)]
+"""A name/content search word in a query string."""
+IntIdPath = Annotated[int, Path(ge=0, le=INT64_MAX)]
+"""A numeric (connector) id in a path."""
 
 
 IdStr = Annotated[str, BeforeValidator(_id)]

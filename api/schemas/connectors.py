@@ -13,6 +13,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 
+from ingestflow.api.schemas.common import IntId
 from ingestflow.connectors.registry import CONNECTOR_REGISTRY, ConnectorEntry, describe_source_types, source_types
 
 
@@ -75,7 +76,7 @@ class _ConnectorCreate(_Configs):
 
 class _ConnectorValidate(_Configs):
     source_type: CreatableSourceType | None = None
-    connector_id: int | None = Field(None, description="A stored connector to validate instead of a config.")
+    connector_id: IntId | None = Field(None, description="A stored connector to validate instead of a config.")
 
 
 class _ConnectorUpdate(_Configs):

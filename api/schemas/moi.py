@@ -12,6 +12,9 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
+from ingestflow.api.schemas.common import Int64, IntId
+from ingestflow.limits import MAX_KEYWORD_CHARS, MAX_PAGE
+
 
 def _text_id(value: Any) -> str:
     if isinstance(value, bool) or value is None:
@@ -64,12 +67,13 @@ class FullPathBody(MoiBody):
 
 class ListFilter(MoiBody):
     name: str
-    values: list[str | int] = Field(default_factory=list)
+    values: list[Annotated[str, Field(max_length=MAX_KEYWORD_CHARS)] | Int64] = Field(default_factory=list,
+                                                                                      max_length=1000)
     fuzzy: bool = False
 
 
 class CommonCondition(MoiBody):
-    page: int = Field(1, ge=1)
+    page: int = Field(1, ge=1, le=MAX_PAGE)
     page_size: int = Field(20, ge=1, le=1000)
     order: str = Field("desc", description="asc or desc")
     order_by: str = ""
@@ -79,7 +83,7 @@ class CommonCondition(MoiBody):
 class FileListBody(CommonCondition):
     """``keyword`` plus MOI's ``common_condition`` (the Go SDK sends its fields at the top level instead)."""
 
-    keyword: str = ""
+    keyword: str = Field("", max_length=MAX_KEYWORD_CHARS)
     common_condition: CommonCondition | None = None
 
 
@@ -121,7 +125,7 @@ class CsvOptions(MoiBody):
 
 class ConnPreviewBody(MoiBody):
     conn_file_id: ParentId = ""
-    connector_id: int = 0
+    connector_id: IntId = 0
     uri: str = ""
     isColumnName: bool = False  # noqa: N815 - MOI's field names
     columnNameRow: int = Field(1, ge=1)  # noqa: N815

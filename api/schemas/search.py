@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import AliasChoices, BaseModel, ConfigDict, Field
 
-from ingestflow.api.schemas.common import IdStr
+from ingestflow.api.schemas.common import IdStr, Int64
 
 Strategy = Literal["semantic", "full_text", "hybrid"]
 
@@ -17,7 +17,7 @@ class SearchFilters(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     uri_prefix: str | None = Field(None, max_length=4096)
-    file_types: list[int] | None = Field(None, max_length=64)
+    file_types: list[Int64] | None = Field(None, max_length=64)
     document_ids: list[str] | None = Field(None, max_length=1024)
 
 

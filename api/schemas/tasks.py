@@ -6,14 +6,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ingestflow.api.schemas.common import IdStr
+from ingestflow.api.schemas.common import IdStr, IntId
 from ingestflow.taskconfig import LoadMode, ProcessConfig, SourceConfig
 
 
 class TaskCreate(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    source_connector_id: int
+    source_connector_id: IntId
     volume_id: IdStr
     source_config: SourceConfig
     config_type: int = 1

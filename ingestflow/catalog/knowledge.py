@@ -98,22 +98,28 @@ class Documents:
         """A display name (the source file keeps its own)."""
         self._state(str(volume_id), str(doc_id)).name = name
 
-    def set_enabled(self, volume_id: str, doc_id: str, enabled: bool) -> None:
-        """Enable/disable every task-file row of the document and stamp the manual disable time."""
-        self.s.execute(update(TaskFile).where(TaskFile.volume_id == str(volume_id), TaskFile.doc_id == str(doc_id))
+    def set_enabled(self, volume_id: str, doc_id: str, enabled: bool, task_ids: Sequence[str] | None = None) -> None:
+        """Enable/disable the document's task-file rows (only those of ``task_ids``) and stamp the disable time."""
+        self.s.execute(update(TaskFile).where(*_doc_rows(volume_id, doc_id, task_ids))
                        .values(enabled=bool(enabled), updated_at=now_ts()))
         self._state(str(volume_id), str(doc_id)).disabled_at = 0 if enabled else now_ts()
 
-    def add_segments(self, volume_id: str, doc_id: str, delta: int) -> None:
-        """Count segments added (+) or removed (−) by hand on every row of the document."""
-        self.s.execute(update(TaskFile).where(TaskFile.volume_id == str(volume_id), TaskFile.doc_id == str(doc_id))
+    def add_segments(self, volume_id: str, doc_id: str, delta: int, task_ids: Sequence[str] | None = None) -> None:
+        """Count segments added (+) or removed (−) by hand on the document's rows (only those of ``task_ids``)."""
+        self.s.execute(update(TaskFile).where(*_doc_rows(volume_id, doc_id, task_ids))
                        .values(segment_count=TaskFile.segment_count + delta,
                                completed_segment_count=TaskFile.completed_segment_count + delta))
 
-    def delete(self, volume_id: str, doc_id: str) -> None:
-        """Remove a document's task-file rows, its knowledge-base state and the MOI file it is."""
-        self.s.execute(delete(TaskFile).where(TaskFile.volume_id == str(volume_id), TaskFile.doc_id == str(doc_id)))
-        self.s.execute(delete(VolumeFile).where(VolumeFile.volume_id == str(volume_id), VolumeFile.doc_id == str(doc_id)))
+    def delete(self, volume_id: str, doc_id: str, task_ids: Sequence[str] | None = None) -> None:
+        """Remove a document's task-file rows (only those of ``task_ids``) and the MOI file it is; its
+        knowledge-base state goes with the last row (a row of another tenant keeps it)."""
+        self.s.execute(delete(TaskFile).where(*_doc_rows(volume_id, doc_id, task_ids)))
+        files = [VolumeFile.volume_id == str(volume_id), VolumeFile.doc_id == str(doc_id)]
+        if task_ids is not None:
+            files.append(VolumeFile.task_id.in_(list(task_ids)))
+        self.s.execute(delete(VolumeFile).where(*files))
+        if self.s.scalar(select(func.count(TaskFile.id)).where(TaskFile.doc_id == str(doc_id))):
+            return
         self.s.execute(delete(SegmentState).where(SegmentState.doc_id == str(doc_id)))
         self.s.execute(delete(DocumentState).where(DocumentState.doc_id == str(doc_id)))
 
@@ -141,6 +147,14 @@ class Documents:
         hits = self.s.scalar(select(func.coalesce(func.sum(DocumentState.hit_count), 0)).where(
             DocumentState.doc_id.in_(select(TaskFile.doc_id).where(TaskFile.id.in_(firsts))))) or 0
         return {"document_count": int(docs), "character_count": int(chars), "hit_count": int(hits)}
+
+
+def _doc_rows(volume_id: str, doc_id: str, task_ids: Sequence[str] | None) -> list[Any]:
+    """WHERE clauses for a document's task-file rows, limited to ``task_ids`` when given (a tenant's tasks)."""
+    clauses = [TaskFile.volume_id == str(volume_id), TaskFile.doc_id == str(doc_id)]
+    if task_ids is not None:
+        clauses.append(TaskFile.task_id.in_(list(task_ids)))
+    return clauses
 
 
 def _first_rows(volume_id: str, task_ids: Sequence[str] | None) -> Select:

@@ -16,7 +16,8 @@ from sqlalchemy import delete, insert, select, update
 from ingestflow.catalog.db import session_scope
 from ingestflow.catalog.files import REF_COLUMNS, FileRef, ref_of
 from ingestflow.catalog.lifecycle import classify, new_file_fields
-from ingestflow.catalog.models import DocumentTombstone, LoadTask, TaskFile
+from ingestflow.catalog.models import DocumentTombstone, LoadTask, TaskFile, Volume
+from ingestflow.catalog.tasks import resolve_scope
 from ingestflow.ids import document_id, snowflake_id
 from ingestflow.records import SourceItem
 
@@ -58,7 +59,13 @@ class ListingDiff:
             self.known = {r.uri: r for r in s.execute(select(*REF_COLUMNS).where(TaskFile.task_id == task.id))}
             self.buried = dict(s.execute(select(DocumentTombstone.doc_id, DocumentTombstone.source_version)
                                          .where(DocumentTombstone.volume_id == task.volume_id)).all())
+            volume = s.get(Volume, task.volume_id)
         self.lifted: list[str] = []
+        # the tenant/org is part of a new document's identity (settings' defaults are not: they are the
+        # same for every tenant-less task, and tenant-less documents keep their old ids)
+        self.tenant, self.org = resolve_scope(task.tenant_code or "", task.org_code or "",
+                                              volume.tenant_code if volume else "", volume.org_code if volume else "",
+                                              "", "")
         self.seen: set[str] = set()
         self.inserts: list[dict[str, Any]] = []
         self.updates: list[dict[str, Any]] = []
@@ -71,14 +78,14 @@ class ListingDiff:
         self.seen.add(item.uri)
         task, row = self.task, self.known.get(item.uri)
         if row is None:
-            doc_id = document_id(task.volume_id, task.connector_id, item.uri)
+            doc_id = document_id(task.volume_id, task.connector_id, item.uri, self.tenant, self.org)
             if doc_id in self.buried:
                 if self.buried[doc_id] == item.version:
                     return  # deleted by hand, unchanged at the source: stays deleted
                 self.lifted.append(doc_id)
                 del self.buried[doc_id]
-            ref = FileRef(snowflake_id(), doc_id, item.uri,
-                          item.name, int(item.file_type), item.version, int(item.size or 0))
+            ref = FileRef(snowflake_id(), doc_id, item.uri, item.name, int(item.file_type), item.version,
+                          int(item.size or 0))
             self.inserts.append({"id": ref.id, "task_id": task.id, "volume_id": task.volume_id,
                                  "doc_id": ref.doc_id, "uri": item.uri, "name": item.name,
                                  "file_type": ref.file_type, "size": item.size, "source_version": item.version,

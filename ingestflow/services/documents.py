@@ -40,15 +40,29 @@ def chunk_scope(scope: Scope, **fields: Any) -> ChunkFilter:
     return ChunkFilter(tenant_code=scope.tenant_code, org_code=scope.org_code, **fields)
 
 
+def visible_volume(scope: Scope, volume_id: str) -> list[str] | None:
+    """The caller's task ids in a volume it may see (None: an admin, all); NotFound for a volume of another
+    tenant — one stamped with another tenant (or org) holding nothing of the caller's — as for an unknown one."""
+    tasks = task_scope(scope, volume_id)
+    if scope.is_admin or tasks:
+        return tasks
+    with catalog() as c:
+        volume = c.volumes.get(volume_id)
+    if volume.tenant_code and scope.allows(volume.tenant_code, volume.org_code or (scope.org_code or "")):
+        return tasks
+    raise NotFound(f"volume {volume_id} does not exist")
+
+
 def volume_detail(scope: Scope, volume_id: str) -> tuple[Volume, dict[str, int]]:
     """The volume and its document / character / hit counts (a tenant key: its own documents)."""
-    tasks = task_scope(scope, volume_id)
+    tasks = visible_volume(scope, volume_id)
     with catalog() as c:
         return c.volumes.get(volume_id), c.documents.stats(volume_id, tasks)
 
 
 def recent_queries(scope: Scope, volume_id: str) -> list[Any]:
     """The volume's latest queries (a tenant key sees its own)."""
+    visible_volume(scope, volume_id)
     with catalog() as c:
         volume = c.volumes.get(volume_id)
         return c.queries.recent(volume.id, tenant_code=scope.tenant_code)
@@ -77,25 +91,28 @@ def rename_document(scope: Scope, volume_id: str, doc_id: str, name: str) -> Non
 
 
 def set_document_enabled(scope: Scope, volume_id: str, doc_id: str, enabled: bool) -> None:
-    """Hide a document from every search, or restore a completed one."""
+    """Hide a document from every search, or restore a completed one (only the caller's rows of it)."""
+    tasks = task_scope(scope, volume_id)
     doc = get_document(scope, volume_id, doc_id)
     if enabled and doc.row.stage != DocStage.COMPLETED:
         raise Conflict(f"document {doc_id} is {doc.row.stage}: only a completed document can be enabled")
     with catalog() as c:
-        c.documents.set_enabled(volume_id, doc_id, enabled)
+        c.documents.set_enabled(volume_id, doc_id, enabled, tasks)
 
 
 def delete_document(scope: Scope, volume_id: str, doc_id: str) -> None:
-    """Remove a document's chunks from Milvus, then its catalog rows, leaving a tombstone at its source
-    version: the next scheduled run of its task does not ingest it again until the file changes."""
+    """Remove a document's chunks from Milvus, then its catalog rows — both only the caller's tenant's —
+    leaving a tombstone at its source version: the next scheduled run of its task does not ingest it
+    again until the file changes."""
+    tasks = task_scope(scope, volume_id)
     doc = get_document(scope, volume_id, doc_id)
     with catalog() as c:
         store = volume_store(c.volumes.get(volume_id))
     if store.exists():
-        store.delete(ChunkFilter(doc_ids=[doc_id]))
+        store.delete(chunk_scope(scope, doc_ids=[doc_id]))
     with catalog() as c:
         c.tombstones.bury(volume_id, doc_id, doc.row.uri, doc.row.source_version)
-        c.documents.delete(volume_id, doc_id)
+        c.documents.delete(volume_id, doc_id, tasks)
 
 
 def _rows(scope: Scope, volume_id: str, doc_id: str, chunk_ids: list[str] | None = None) -> list[dict[str, Any]]:
@@ -148,10 +165,13 @@ def keywords_of(text: str, limit: int = 10) -> list[str]:
         return [w for w, _n in Counter(words).most_common(limit)]
 
 
-def _write(volume_id: str, doc_id: str, segment_id: str, position: int, text: str, page: int | None) -> None:
-    """Embed and upsert one segment on a worker, waiting for it."""
+def _write(scope: Scope, volume_id: str, doc_id: str, segment_id: str, position: int, text: str,
+           page: int | None) -> None:
+    """Embed and upsert one segment on a worker, waiting for it; it carries the tenant of the caller's row
+    of the document (the task that loaded it)."""
+    task_id = get_document(scope, volume_id, doc_id).row.task_id
     run_job("ingestflow-segment", {"volume_id": volume_id, "doc_id": doc_id, "segment_id": segment_id,
-                                   "position": position, "text": text, "page": page},
+                                   "position": position, "text": text, "page": page, "task_id": task_id},
             timeout_s=get_settings().job_timeout_s, tags=[f"volume:{volume_id}", "ingestflow:segment"])
 
 
@@ -163,11 +183,12 @@ def add_segment(scope: Scope, volume_id: str, doc_id: str, content: str, keyword
     rows = _rows(scope, volume_id, doc_id)
     position = max((int(r.get("position", 0)) for r in rows), default=0) + 1
     seg_id = chunk_id(doc_id, position, content_hash(text))
-    _write(volume_id, doc_id, seg_id, position, text, None)
+    _write(scope, volume_id, doc_id, seg_id, position, text, None)
+    tasks = task_scope(scope, volume_id)
     with catalog() as c:
         c.segments.save(seg_id, volume_id, doc_id, keywords=keywords if keywords is not None else keywords_of(text),
                         manual=True)
-        c.documents.add_segments(volume_id, doc_id, 1)
+        c.documents.add_segments(volume_id, doc_id, 1, tasks)
     return get_segment(scope, volume_id, doc_id, seg_id)
 
 
@@ -180,7 +201,8 @@ def update_segment(scope: Scope, volume_id: str, doc_id: str, segment_id: str, c
     fields: dict[str, Any] = {}
     if content is not None and content.strip() != row.get("text", ""):
         text = content.strip()
-        _write(volume_id, doc_id, segment_id, int(row.get("position", 0)), text, int(row.get("page") or 0) or None)
+        _write(scope, volume_id, doc_id, segment_id, int(row.get("position", 0)), text,
+               int(row.get("page") or 0) or None)
         fields["keywords"] = keywords if keywords is not None else keywords_of(text)
     elif keywords is not None:
         fields["keywords"] = keywords
@@ -199,7 +221,8 @@ def set_segment_enabled(scope: Scope, volume_id: str, doc_id: str, segment_id: s
 def delete_segment(scope: Scope, volume_id: str, doc_id: str, segment_id: str) -> None:
     """Delete one segment from Milvus and forget its state."""
     get_segment(scope, volume_id, doc_id, segment_id)
+    tasks = task_scope(scope, volume_id)
     with catalog() as c:
-        volume_store(c.volumes.get(volume_id)).delete(ChunkFilter(chunk_ids=[segment_id]))
+        volume_store(c.volumes.get(volume_id)).delete(chunk_scope(scope, doc_ids=[doc_id], chunk_ids=[segment_id]))
         c.segments.delete(segment_id)
-        c.documents.add_segments(volume_id, doc_id, -1)
+        c.documents.add_segments(volume_id, doc_id, -1, tasks)

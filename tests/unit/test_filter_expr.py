@@ -65,9 +65,35 @@ def test_a_chunk_filter_takes_only_expressions_we_wrote() -> None:
         ChunkFilter(clause='tenant_code != ""').expression()  # type: ignore[arg-type]
     flt = ChunkFilter(tenant_code="t1", clause=compile_filter("tenant_code == 't2' or page > 0"))
     # the client's clause is parenthesised and AND-ed with the server's tenant filter
-    assert flt.expression() == '((tenant_code == "t2" or page > 0)) and tenant_code == "t1"'
+    assert flt.expression() == '(((tenant_code == "t2" or page > 0)) and tenant_code == "t1")'
 
 
 def test_conjoin_parenthesises_each_part() -> None:
     assert conjoin("a == 1", None, "b == 2 or c == 3") == "(a == 1) and (b == 2 or c == 3)"
     assert conjoin("", "a == 1") == "a == 1"
+
+
+def _depth(expr: str) -> int:
+    deepest = level = 0
+    for ch in expr:
+        level += (ch == "(") - (ch == ")")
+        deepest = max(deepest, level)
+    return deepest
+
+
+def test_chains_are_written_as_balanced_trees_and_bounded() -> None:
+    from ingestflow.limits import MAX_FILTER_COMPARISONS
+
+    chain = " and ".join(f"position != {i}" for i in range(MAX_FILTER_COMPARISONS))
+    written = ChunkFilter(tenant_code="t", org_code="o", doc_ids=["d"], clause=compile_filter(chain)).expression()
+    assert written.count("position !=") == MAX_FILTER_COMPARISONS and _depth(written) <= 10  # flat: 50 levels
+    with pytest.raises(ValidationFailed, match="at most 50 comparisons"):
+        compile_filter(chain + " and page == 1")
+
+
+@pytest.mark.parametrize("text", ["doc_name == 'a\nb'", "doc_name == 'a\\nb'", "uri == 'a\\tb'", "uri == 'a\x01'"])
+def test_control_characters_in_literals_are_refused(text) -> None:
+    with pytest.raises(ValidationFailed, match="control characters"):
+        compile_filter(text)
+    with pytest.raises(ValidationFailed, match="control characters"):
+        ChunkFilter(uri_prefix="a\nb").expression()
