@@ -11,7 +11,7 @@ import io
 from collections.abc import Iterable, Iterator
 from typing import Any, BinaryIO, ClassVar
 
-from pydantic import Field, SecretStr
+from pydantic import Field
 
 from ingestflow.connectors.base import (
     ConnectorConfig, Endpoint, HeaderSecret, SdkConnector, normalise_file_types, wanted_type,
