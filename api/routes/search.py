@@ -1,4 +1,4 @@
-"""``POST /search``, seed 003 hit testing and recent queries, seed 004 vector-DB search."""
+"""``POST /search``, seed 003 hit testing and recent queries (seed 004's search: ``vector_db.py``)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,9 @@ from ingestflow.api.deps import CallerDep
 from ingestflow.api.envelope import ERRORS, Envelope, ok
 from ingestflow.api.schemas.common import parse_id
 from ingestflow.api.schemas.search import (
-    DatasetDetail, HitTestItem, HitTestRequest, RecentQuery, SearchRequest, SearchResponse, VectorDbRequest,
-    VectorDbResponse,
+    DatasetDetail, HitTestItem, HitTestRequest, RecentQuery, SearchRequest, SearchResponse,
 )
 from ingestflow.catalog.knowledge import record_search
-from ingestflow.errors import ValidationFailed
 from ingestflow.indexers.fusion import Fusion
 from ingestflow.services import documents, search as search_service
 from ingestflow.services.search import SearchRequest as Search
@@ -41,25 +39,6 @@ def search(body: SearchRequest, caller: CallerDep, background: BackgroundTasks) 
     results = [presenters.hit_public(h) for h in hits]
     return ok({"query": body.query, "retrieval_strategy": body.retrieval_strategy, "results": results,
                "total": len(results)})
-
-
-@router.post("/vector_db_service/search_from_vector_db", response_model=Envelope[VectorDbResponse])
-def search_from_vector_db(body: VectorDbRequest, caller: CallerDep, background: BackgroundTasks) -> dict:
-    """Seed 004: ``use_hybrid`` picks hybrid (else semantic); thresholds on the cosine and on the fused 0–1 score."""
-    if body.collection_type.upper() != "DOC":
-        raise ValidationFailed(f"collection_type {body.collection_type!r} is not supported: ingestflow serves DOC")
-    volumes = [*([body.volume_id] if body.volume_id else []), *(body.volume_ids or [])]
-    volumes = list(dict.fromkeys(volumes)) or search_service.all_volume_ids()
-    if not volumes:
-        return ok({"entities": [[]]})
-    hits = search_service.search(caller, Search(
-        query=body.query, volume_ids=volumes, mode="hybrid" if body.use_hybrid else "semantic", k=body.limit,
-        vector_threshold=body.vector_similarity_threshold,
-        score=body.rrf_similarity_threshold if body.use_hybrid else body.vector_similarity_threshold,
-        tenant_code=body.tenant_code or None, org_code=body.org_code or None, filter_expr=body.filter_expr,
-        source="App"),
-        _recorder(background))
-    return ok({"entities": [[presenters.vector_db_entity(h) for h in hits]]})
 
 
 @router.post("/datasets/{dataset_id}/hit", response_model=Envelope[list[HitTestItem]])

@@ -1,0 +1,70 @@
+"""Seed 004 ``/vector_db_service/…``: the global DOC and QA collections (素材库), in seed 004's envelope.
+
+Routes are thin: they validate, call ``ingestflow.services.vector_db`` (and search), and answer
+``seed004.ok(msg, data)`` with the seed's own ``msg`` texts. Errors reach the envelope through the
+app's handlers (the family mark set by ``seed004.FAMILY``).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, BackgroundTasks
+
+from ingestflow.api import presenters, seed004
+from ingestflow.api.routes.volumes import embedding_dimension
+from ingestflow.api.schemas.vector_db import DelCollection, VectorDbResult, VectorDbSearch
+from ingestflow.api.seed004 import Caller004, Envelope004
+from ingestflow.catalog.knowledge import record_search
+from ingestflow.services import search as search_service
+from ingestflow.services import vector_db
+from ingestflow.services.search import SearchRequest as Search
+
+router = APIRouter(prefix="/vector_db_service", tags=["seed 004: vector_db_service"],
+                   responses={s: {"model": Envelope004, "description": d} for s, d in (
+                       (400, "Bad input (the field is named)"), (401, "Missing or invalid key"),
+                       (403, "A tenant-bound key naming another tenant"), (404, "Unknown collection or item"),
+                       (500, "Internal error"), (503, "Prefect or Milvus unreachable, or a wait timed out"))})
+
+
+def _recorder(background: BackgroundTasks) -> Any:
+    return lambda *args: background.add_task(record_search, *args)
+
+
+@router.post("/search_from_vector_db", response_model=Envelope004)
+def search_from_vector_db(body: VectorDbSearch, caller: Caller004, background: BackgroundTasks) -> dict:
+    """Top ``limit`` hits of the DOC or QA collection; ``use_hybrid`` picks hybrid (else semantic).
+
+    ``vector_similarity_threshold`` drops candidates whose cosine is below it (before fusion);
+    ``rrf_similarity_threshold`` applies to the fused 0–1 score in hybrid mode (``indexers.fusion``)."""
+    if body.collection_type == "QA":
+        qa = vector_db.global_volume("QA")
+        volumes = [qa.id] if qa is not None else []
+    else:
+        volumes = vector_db.doc_volume_ids([*([body.volume_id] if body.volume_id else []), *(body.volume_ids or [])])
+    hits = []
+    if volumes:
+        hits = search_service.search(caller, Search(
+            query=body.query, volume_ids=volumes, mode="hybrid" if body.use_hybrid else "semantic", k=body.limit,
+            vector_threshold=body.vector_similarity_threshold,
+            score=body.rrf_similarity_threshold if body.use_hybrid else None,
+            tenant_code=body.tenant_code or None, org_code=body.org_code or None, filter_expr=body.filter_expr,
+            source="App"), _recorder(background))
+    present = presenters.vector_db_qa if body.collection_type == "QA" else presenters.vector_db_entity
+    entities = [present(h) for h in hits]
+    return seed004.ok("从素材库查询成功", VectorDbResult(entities=[entities]).model_dump())
+
+
+@router.post("/new_collection", response_model=Envelope004)
+def new_collection(caller: Caller004, body: dict | None = None) -> dict:
+    """Create the global DOC and QA collections (idempotent: existing ones are kept)."""
+    vector_db.ensure_collections(embedding_dimension)
+    return seed004.ok("成功创建全局素材库")
+
+
+@router.post("/del_collection", response_model=Envelope004)
+def del_collection(caller: Caller004, body: DelCollection | None = None) -> dict:
+    """Delete the global collections' data for ``tenant_code``/``org_code`` (neither: all of it)."""
+    body = body or DelCollection()
+    vector_db.delete_data(caller, body.tenant_code or None, body.org_code or None)
+    return seed004.ok("成功删除素材库数据")

@@ -1,0 +1,70 @@
+"""Seed 004 request and response models (``/vector_db_service/…``, ``/chat_service`` uploads)."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from ingestflow.api.schemas.common import IdStr
+
+
+class Codes(BaseModel):
+    """``tenant_code`` / ``org_code``: optional isolation codes of every seed 004 call."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    tenant_code: str | None = Field(None, max_length=128)
+    org_code: str | None = Field(None, max_length=128)
+
+
+class VectorDbSearch(Codes):
+    """``POST /vector_db_service/search_from_vector_db``."""
+
+    query: str = Field(..., min_length=1, max_length=2000)
+    collection_type: Literal["DOC", "QA"] = Field(..., description="DOC: documents; QA: question-answer pairs.")
+    filter_expr: str | None = Field(None, description="Filter in the filter_expr grammar (see README).")
+    limit: int = Field(5, ge=1, le=1000)
+    use_hybrid: bool = False
+    vector_similarity_threshold: float | None = Field(None, ge=0, le=1, description="Minimum cosine (0–1).")
+    rrf_similarity_threshold: float | None = Field(None, ge=0, le=1,
+                                                   description="Minimum fused 0–1 score (use_hybrid).")
+    volume_id: IdStr | None = Field(None, description="ingestflow extension (DOC): the volume(s) to search; "
+                                                      "default every volume but the QA collection.")
+    volume_ids: list[IdStr] | None = Field(None, max_length=64)
+
+    @field_validator("collection_type", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+
+class DocEntity(BaseModel):
+    """A hit of the DOC collection (a chunk with its document)."""
+
+    id: str
+    content: str
+    doc_id: str
+    doc_name: str
+    source: str
+    score: float
+    position: int
+    page: int | None
+    volume_id: str
+
+
+class QaEntity(BaseModel):
+    """A hit of the QA collection, as in the seed's example."""
+
+    question: str
+    answer: str
+    source: str
+    score: float
+
+
+class VectorDbResult(BaseModel):
+    entities: list[list[DocEntity | QaEntity]]
+
+
+class DelCollection(Codes):
+    """``POST /vector_db_service/del_collection``: codes filter what goes; none = all global data."""
