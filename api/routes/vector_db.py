@@ -10,14 +10,19 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks
+from fastapi.responses import JSONResponse
 
 from ingestflow.api import presenters, seed004
 from ingestflow.api.routes.volumes import embedding_dimension
-from ingestflow.api.schemas.vector_db import DelCollection, VectorDbResult, VectorDbSearch
+from ingestflow.api.schemas.vector_db import (
+    AddDocument, AddMultiDocument, DelCollection, DelDocument, VectorDbResult, VectorDbSearch,
+)
 from ingestflow.api.seed004 import Caller004, Envelope004
 from ingestflow.catalog.knowledge import record_search
 from ingestflow.services import search as search_service
+from ingestflow.errors import ValidationFailed
 from ingestflow.services import vector_db
+from ingestflow.services import vector_db_docs as docs
 from ingestflow.services.search import SearchRequest as Search
 
 router = APIRouter(prefix="/vector_db_service", tags=["seed 004: vector_db_service"],
@@ -68,3 +73,39 @@ def del_collection(caller: Caller004, body: DelCollection | None = None) -> dict
     body = body or DelCollection()
     vector_db.delete_data(caller, body.tenant_code or None, body.org_code or None)
     return seed004.ok("成功删除素材库数据")
+
+
+@router.post("/add_document", response_model=Envelope004)
+def add_document(body: AddDocument, caller: Caller004) -> dict:
+    """Fetch ``doc_url`` (safety rules: README), parse/OCR/index it in Prefect, answer once it is searchable."""
+    tenant, org = vector_db.scoped(caller, body.tenant_code, body.org_code)
+    outcome = docs.add_url_documents(tenant, org, [(body.doc_url, body.doc_name)], embedding_dimension)[0]
+    if outcome.error:
+        raise ValidationFailed(f"插入文档到素材库失败: {outcome.error}")
+    return seed004.ok("成功插入文档到素材库")
+
+
+@router.post("/add_multi_document", response_model=Envelope004)
+def add_multi_document(body: AddMultiDocument, caller: Caller004) -> Any:
+    """Each URL like ``add_document``; all good → success, else ``fail``/400 with the counts (per-URL reasons
+    in ``data``, an ingestflow extension: the seed leaves it ``""``)."""
+    if len(body.multi_doc_urls) != len(body.doc_names):
+        raise ValidationFailed(f"multi_doc_urls ({len(body.multi_doc_urls)}) and doc_names ({len(body.doc_names)}) "
+                               f"must have the same length")
+    tenant, org = vector_db.scoped(caller, body.tenant_code, body.org_code)
+    outcomes = docs.add_url_documents(tenant, org, list(zip(body.multi_doc_urls, body.doc_names, strict=True)),
+                                      embedding_dimension)
+    failed = [o for o in outcomes if o.error]
+    if not failed:
+        return seed004.ok(f"插入文档到素材库：成功[{len(outcomes)}]个,失败[0]个")
+    envelope = seed004.error(400, f"插入文档到素材库：成功[{len(outcomes) - len(failed)}]个,失败[{len(failed)}]个")
+    envelope["msg"] += "；" + "；".join(f"{o.name}: {o.error}" for o in failed[:10])
+    return JSONResponse(envelope, status_code=400)
+
+
+@router.post("/del_document", response_model=Envelope004)
+def del_document(body: DelDocument, caller: Caller004) -> dict:
+    """Remove the tenant/org's documents of the global DOC collection named in ``doc_name``."""
+    tenant, org = vector_db.scoped(caller, body.tenant_code, body.org_code)
+    docs.delete_named(tenant, org, body.doc_name, "DOC")
+    return seed004.ok("从全局素材库删除文档成功")

@@ -68,3 +68,23 @@ class VectorDbResult(BaseModel):
 
 class DelCollection(Codes):
     """``POST /vector_db_service/del_collection``: codes filter what goes; none = all global data."""
+
+
+class AddDocument(Codes):
+    """``POST /vector_db_service/add_document``."""
+
+    doc_url: str = Field(..., min_length=1, max_length=8192)
+    doc_name: str = Field(..., min_length=1, max_length=255)
+
+
+class AddMultiDocument(Codes):
+    """``POST /vector_db_service/add_multi_document``: ``doc_names[i]`` names ``multi_doc_urls[i]``."""
+
+    multi_doc_urls: list[str] = Field(..., min_length=1, max_length=100)
+    doc_names: list[str] = Field(..., min_length=1, max_length=100)
+
+
+class DelDocument(Codes):
+    """``POST /vector_db_service/del_document``."""
+
+    doc_name: list[str] = Field(..., min_length=1, max_length=1000)

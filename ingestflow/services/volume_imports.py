@@ -135,13 +135,15 @@ def parse_dedup(raw: Any) -> Dedup | None:
     return Dedup(tuple(dict.fromkeys(by)), strategy)
 
 
-def import_files(volume: Volume, incoming: list[Incoming], dedup: Dedup | None, user: str) -> ImportResult:
-    """Add (or dedup) the incoming files into the volume; see the module docstring."""
+def import_files(volume: Volume, incoming: list[Incoming], dedup: Dedup | None, user: str,
+                 task_fields: dict[str, Any] | None = None) -> ImportResult:
+    """Add (or dedup) the incoming files into the volume; see the module docstring. ``task_fields``
+    (name, tenant_code, org_code …) go to the new load task."""
     with _volume_lock(volume.id):
         result = ImportResult(_plan(volume, incoming, dedup))
         store = store_from_settings()
         try:
-            _commit(volume, result, user, store)
+            _commit(volume, result, user, store, task_fields or {})
         except BaseException:
             _undo(result)
             raise
@@ -241,7 +243,7 @@ def _rerun_task(c: Any, target: VolumeFile) -> LoadTask | None:
     return task
 
 
-def _commit(volume: Volume, result: ImportResult, user: str, store: Any) -> None:
+def _commit(volume: Volume, result: ImportResult, user: str, store: Any, task_fields: dict[str, Any]) -> None:
     """Folders, bytes moved over replaced files, the new task with its file rows, re-runs."""
     outcomes = result.outcomes
     placed = [o for o in outcomes if o.status in ("created", "replaced")]
@@ -257,7 +259,7 @@ def _commit(volume: Volume, result: ImportResult, user: str, store: Any) -> None
         if outcome.status == "replaced":
             _move_over(store, result, outcome)
     if joining:
-        _new_task(volume, result, joining, user)
+        _new_task(volume, result, joining, user, task_fields)
     reruns: dict[str, list[Outcome]] = {}
     for outcome in placed:
         if outcome.status == "replaced" and outcome.rerun is not None:
@@ -306,7 +308,8 @@ def _update_target(result: ImportResult, outcome: Outcome, task_id: str, doc_id:
     outcome.task_id = task_id
 
 
-def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user: str) -> None:
+def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user: str,
+              task_fields: dict[str, Any]) -> None:
     connector = connector_configs.upload_connector()
     source = build_connector(connector.source_type, connector.config)
     uris = [o.incoming.uri if o.status == "created" else o.target.uri for o in joining]
@@ -328,8 +331,9 @@ def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user
                 _update_target(result, outcome, task.id, ref.doc_id)
 
     first = joining[0].incoming.name
+    fields = {"name": f"upload {first}"[:255], **task_fields}
     task = task_service.create_task(connector, volume, SourceConfig.once(uris), creator=user, before_run=add_rows,
-                                    name=f"upload {first}"[:255])
+                                    **fields)
     result.undo_log.append(("task", task))
     result.task_id = task.id
 

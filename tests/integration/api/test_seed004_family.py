@@ -3,9 +3,12 @@ chat_service uploads — with the seed's own request examples and bad input."""
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from tests.support.api import KEY, ok004
+from tests.support.docserver import doc_server
 
 NO_KEY = {"moi-key": ""}
 BEARER = {"Authorization": f"Bearer {KEY}", "moi-key": ""}
@@ -60,3 +63,105 @@ def test_bad_search_input_is_a_400_naming_the_field(client, body, field):
 def test_seed002_routes_keep_their_envelope(client):
     response = client.get("/volumes/list", headers={"moi-key": "nope"})
     assert response.status_code == 401 and response.json()["code"] == "ErrAuth"
+
+
+# --- documents by URL: a local web server, 127.0.0.0/8 allowed, a worker of our own pool ------------------
+
+POOL = "ingestflow-seed004-tests"
+PANDA = "大熊猫主要以竹子为食，每天要吃十几公斤竹子。它们生活在四川的山林里。\n"
+TRAIN = "高铁退票手续费：开车前八天以上免费，四十八小时以上收取百分之五。\n"
+LIGHT = "The lighthouse keeper climbs one hundred steps every evening to light the lamp.\n"
+
+
+@pytest.fixture(scope="module")
+def loads(client):
+    """Load runs of this module go to a pool of their own, served by a worker started here."""
+    from ingestflow.settings import get_settings, reset_settings
+    from tests.support.stack import base_env, prefect_worker
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("INGESTFLOW_WORK_POOL", POOL)
+        mp.setenv("INGESTFLOW_FETCH_ALLOW_NETWORKS", '["127.0.0.0/8"]')
+        reset_settings()
+        env = base_env(get_settings().resolved_data_dir, INGESTFLOW_WORK_POOL=POOL,
+                       INGESTFLOW_MILVUS_URI=os.environ["INGESTFLOW_MILVUS_URI"])
+        with prefect_worker(env, name="seed004-worker"), doc_server() as docs:
+            docs.docs.update({"/panda.txt": PANDA.encode(), "/train.md": ("# 退票\n\n" + TRAIN).encode(),
+                              "/light.txt": LIGHT.encode(), "/empty.txt": b""})
+            yield docs
+    reset_settings()
+
+
+def _search(client, query: str, kind: str = "DOC", **extra) -> list[dict]:  # noqa: ANN001
+    return ok004(client.post(SEARCH, json={"query": query, "collection_type": kind, "limit": 5, **extra}),
+                 "从素材库查询成功")["entities"][0]
+
+
+def test_add_document_then_search_then_delete(client, loads):
+    body = {"tenant_code": "t1", "org_code": "orgA", "doc_url": f"{loads.base}/panda.txt", "doc_name": "熊猫.txt"}
+    ok004(client.post("/vector_db_service/add_document", json=body), "成功插入文档到素材库")
+    hits = _search(client, "大熊猫吃什么", tenant_code="t1", org_code="orgA")
+    assert hits and hits[0]["doc_name"] == "熊猫.txt" and "竹子" in hits[0]["content"] and 0 < hits[0]["score"] <= 1
+    assert not [h for h in _search(client, "大熊猫吃什么", tenant_code="t2") if h["doc_name"] == "熊猫.txt"]
+    expr = _search(client, "大熊猫吃什么", filter_expr="tenant_code == 't1' && org_code == 'orgA'")
+    assert expr and expr[0]["doc_name"] == "熊猫.txt"
+    ok004(client.post("/vector_db_service/del_document", json={"tenant_code": "t1", "org_code": "orgA",
+                                                               "doc_name": ["熊猫.txt"]}), "从全局素材库删除文档成功")
+    assert not [h for h in _search(client, "大熊猫吃什么", tenant_code="t1") if h["doc_name"] == "熊猫.txt"]
+
+
+def test_add_multi_document_reports_each_url(client, loads, counts):
+    body = {"tenant_code": "t1", "org_code": "orgA",
+            "multi_doc_urls": [f"{loads.base}/train.md", f"{loads.base}/light.txt", f"{loads.base}/missing.pdf",
+                               "http://169.254.169.254/latest/meta-data/"],
+            "doc_names": ["退票说明", "灯塔.txt", "缺失.pdf", "元数据"]}
+    msg = _fail(client.post("/vector_db_service/add_multi_document", json=body), 400)
+    assert msg.startswith("插入文档到素材库：成功[2]个,失败[2]个")
+    assert "HTTP 404" in msg and "link-local" in msg
+    names = {h["doc_name"] for h in _search(client, "高铁退票手续费 lighthouse keeper", tenant_code="t1", limit=10)}
+    assert {"退票说明.md", "灯塔.txt"} <= names
+    all_good = {"multi_doc_urls": [f"{loads.base}/light.txt"], "doc_names": ["灯塔.txt"], "tenant_code": "t1",
+                "org_code": "orgA"}
+    ok004(client.post("/vector_db_service/add_multi_document", json=all_good), "插入文档到素材库：成功[1]个,失败[0]个")
+    same = [h for h in _search(client, "lighthouse keeper", tenant_code="t1", limit=10) if h["doc_name"] == "灯塔.txt"]
+    assert len(same) == 1  # re-adding a name replaces it
+
+
+def test_mismatched_lists_are_a_400_and_nothing_is_fetched(client, loads, counts):
+    before, hits = counts(), len(loads.hits)
+    msg = _fail(client.post("/vector_db_service/add_multi_document", json={
+        "multi_doc_urls": [f"{loads.base}/light.txt", f"{loads.base}/panda.txt"], "doc_names": ["one"]}), 400)
+    assert "same length" in msg and len(loads.hits) == hits and counts() == before
+
+
+@pytest.mark.parametrize("url, reason", [
+    ("file:///etc/passwd", "scheme"), ("ftp://example.com/a.pdf", "scheme"),
+    ("http://169.254.169.254/latest/meta-data/", "link-local"), ("http://10.0.0.1/a.pdf", "private"),
+    ("http://127.0.0.1:9/a.txt", "cannot be fetched"), ("http://no-such-host.invalid/a.txt", "cannot be resolved"),
+])
+def test_forbidden_or_unreachable_urls_are_a_400_with_the_reason(client, loads, counts, url, reason):
+    before = counts()
+    msg = _fail(client.post("/vector_db_service/add_document", json={"doc_url": url, "doc_name": "x.txt"}), 400)
+    assert reason in msg and counts() == before
+
+
+def test_a_redirect_to_metadata_and_an_empty_body_are_refused(client, loads, counts):
+    before = counts()
+    url = f"{loads.base}/redirect?to=http://169.254.169.254/latest/meta-data/"
+    assert "link-local" in _fail(client.post("/vector_db_service/add_document",
+                                             json={"doc_url": url, "doc_name": "m.txt"}), 400)
+    assert "empty" in _fail(client.post("/vector_db_service/add_document",
+                                        json={"doc_url": f"{loads.base}/empty.txt", "doc_name": "e.txt"}), 400)
+    assert counts() == before
+
+
+def test_del_collection_by_tenant_then_all(client, loads):
+    for tenant in ("ta", "tb"):
+        ok004(client.post("/vector_db_service/add_document", json={
+            "tenant_code": tenant, "doc_url": f"{loads.base}/light.txt", "doc_name": f"light-{tenant}.txt"}))
+    ok004(client.post("/vector_db_service/del_collection", json={"tenant_code": "ta"}), "成功删除素材库数据")
+    names = {h["doc_name"] for h in _search(client, "lighthouse keeper", limit=20)}
+    assert "light-ta.txt" not in names and "light-tb.txt" in names
+    ok004(client.post("/vector_db_service/del_collection", json={}), "成功删除素材库数据")
+    names = {h["doc_name"] for h in _search(client, "lighthouse keeper", limit=20)}
+    assert not {n for n in names if n.startswith("light-") or n == "灯塔.txt"}
