@@ -125,8 +125,8 @@ def vector_db_entity(hit: SearchHit) -> DocEntity:
 
 
 def vector_db_qa(hit: SearchHit) -> QaEntity:
-    """Seed 004 entity of the QA collection: the pair is the chunk text (``问题：…\n答案：…``)."""
+    """Seed 004 entity of the QA collection: the pair is the chunk text (``问题：…\n答案：…\n来源：…``)."""
     from ingestflow.services.qa import split_pair
 
-    question, answer = split_pair(hit.content)
-    return QaEntity(question=question, answer=answer, source=hit.document["uri"], score=hit.score)
+    question, answer, source = split_pair(hit.content)
+    return QaEntity(question=question, answer=answer, source=source, score=hit.score)

@@ -9,21 +9,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, BackgroundTasks
-from fastapi.responses import JSONResponse
+import os
+import tempfile
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, UploadFile
+from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from ingestflow.api import presenters, seed004
 from ingestflow.api.routes.volumes import embedding_dimension
 from ingestflow.api.schemas.vector_db import (
-    AddDocument, AddMultiDocument, DelCollection, DelDocument, VectorDbResult, VectorDbSearch,
+    AddDocument, AddMultiDocument, AddQa, DelCollection, DelDocument, DelQa, VectorDbResult, VectorDbSearch,
 )
 from ingestflow.api.seed004 import Caller004, Envelope004
 from ingestflow.catalog.knowledge import record_search
 from ingestflow.services import search as search_service
-from ingestflow.errors import ValidationFailed
+from ingestflow.errors import PayloadTooLarge, ValidationFailed
+from ingestflow.services import qa
 from ingestflow.services import vector_db
 from ingestflow.services import vector_db_docs as docs
 from ingestflow.services.search import SearchRequest as Search
+from ingestflow.settings import get_settings
 
 router = APIRouter(prefix="/vector_db_service", tags=["seed 004: vector_db_service"],
                    responses={s: {"model": Envelope004, "description": d} for s, d in (
@@ -109,3 +117,56 @@ def del_document(body: DelDocument, caller: Caller004) -> dict:
     tenant, org = vector_db.scoped(caller, body.tenant_code, body.org_code)
     docs.delete_named(tenant, org, body.doc_name, "DOC")
     return seed004.ok("从全局素材库删除文档成功")
+
+
+@router.get("/download_qa_template", response_class=Response,
+            responses={200: {"content": {"application/vnd.openxmlformats-officedocument.spreadsheetml.sheet": {}},
+                             "description": "问答库模板.xlsx"}})
+def download_qa_template(caller: Caller004) -> Response:
+    """The QA Excel template (columns 问题 / 答案 / 来源, one example row)."""
+    return Response(qa.template_bytes(), media_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    headers={"Content-Disposition": f"attachment; filename=\"qa_template.xlsx\"; "
+                                                    f"filename*=UTF-8''{quote(qa.TEMPLATE_NAME)}"})
+
+
+@router.post("/add_qa", response_model=Envelope004)
+def add_qa(body: AddQa, caller: Caller004) -> dict:
+    """Index QA pairs (embedded by Prefect); answers once they are searchable with ``collection_type: QA``."""
+    try:
+        pairs = body.pairs()
+    except ValueError as exc:
+        raise ValidationFailed(str(exc)) from None
+    tenant, org = vector_db.scoped(caller, body.tenant_code, body.org_code)
+    count = docs.add_qa_pairs(tenant, org, pairs, embedding_dimension)
+    return seed004.ok(f"成功插入{count}条问答对到素材库")
+
+
+@router.post("/add_qa_from_template", response_model=Envelope004)
+async def add_qa_from_template(caller: Caller004, file: Annotated[UploadFile, File()],
+                               tenant_code: Annotated[str | None, Form()] = None,
+                               org_code: Annotated[str | None, Form()] = None) -> dict:
+    """QA pairs from an uploaded template: read from a temporary file (removed after), then like ``add_qa``."""
+    limit = int(get_settings().max_upload_mb * 1024 * 1024)
+    handle, path = tempfile.mkstemp(suffix=".xlsx", prefix="qa-template-")
+    try:
+        size = 0
+        with os.fdopen(handle, "wb") as out:
+            while chunk := await file.read(1024 * 1024):
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"file is over the {limit}-byte upload limit")
+                out.write(chunk)
+        pairs = await run_in_threadpool(qa.read_template, path)
+    finally:
+        os.unlink(path)
+    tenant, org = vector_db.scoped(caller, tenant_code, org_code)
+    count = await run_in_threadpool(docs.add_qa_pairs, tenant, org, pairs, embedding_dimension)
+    return seed004.ok(f"成功插入{count}条问答对到素材库")
+
+
+@router.post("/del_qa", response_model=Envelope004)
+def del_qa(body: DelQa, caller: Caller004) -> dict:
+    """Remove the tenant/org's QA pairs by question."""
+    tenant, org = vector_db.scoped(caller, body.tenant_code, body.org_code)
+    docs.delete_questions(tenant, org, body.question)
+    return seed004.ok("从全局素材库删除问答对成功")

@@ -88,3 +88,39 @@ class DelDocument(Codes):
     """``POST /vector_db_service/del_document``."""
 
     doc_name: list[str] = Field(..., min_length=1, max_length=1000)
+
+
+class AddQa(Codes):
+    """``POST /vector_db_service/add_qa``: one pair, or lists of equal length; a string ``source`` is reused."""
+
+    question: str | list[str]
+    answer: str | list[str]
+    source: str | list[str] | None = None
+
+    def pairs(self) -> list[tuple[str, str, str]]:
+        """(question, answer, source) per pair; ValueError saying what does not match."""
+        questions = [self.question] if isinstance(self.question, str) else list(self.question)
+        answers = [self.answer] if isinstance(self.answer, str) else list(self.answer)
+        if not questions:
+            raise ValueError("question: give at least one question")
+        if len(questions) != len(answers):
+            raise ValueError(f"question ({len(questions)}) and answer ({len(answers)}) must have the same length")
+        if isinstance(self.source, list):
+            if len(self.source) != len(questions):
+                raise ValueError(f"source ({len(self.source)}) must be a string or have one entry per question "
+                                 f"({len(questions)})")
+            sources = list(self.source)
+        else:
+            sources = [self.source or ""] * len(questions)
+        for i, (q, a) in enumerate(zip(questions, answers, strict=True)):
+            if not q.strip() or not a.strip():
+                raise ValueError(f"{'question' if not q.strip() else 'answer'}[{i}] is empty")
+            if len(q) > 2000 or len(a) > 6000:
+                raise ValueError(f"pair {i}: question ≤ 2000 and answer ≤ 6000 characters")
+        return list(zip(questions, answers, sources, strict=True))
+
+
+class DelQa(Codes):
+    """``POST /vector_db_service/del_qa``."""
+
+    question: list[str] = Field(..., min_length=1, max_length=10000)

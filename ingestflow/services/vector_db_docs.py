@@ -175,3 +175,39 @@ def delete_named(tenant: str, org: str, names: list[str], kind: str = "DOC") -> 
 
     volume = global_volume(kind)
     return replace_named(volume, tenant, org, names) if volume is not None else 0
+
+
+# --- QA pairs ----------------------------------------------------------------------------------
+
+QA_PROCESS = ProcessConfig(process_type="custom", rule={
+    "segment": {"chunk_size": 8192, "chunk_overlap": 0, "unit": "chars", "separators": ["\\n{6,}"]},
+    "pre_process_rules": [{"id": "remove_extra_space", "enabled": False},
+                          {"id": "remove_url_and_email", "enabled": False}]})
+"""A pair stays one chunk (up to 8192 characters) and keeps its source URL."""
+
+
+def add_qa_pairs(tenant: str, org: str, pairs: list[tuple[str, str, str]],
+                 dimension_of: Callable[[str], int]) -> int:
+    """Write each pair as a file of the QA collection, load them in one Prefect task, wait; how many.
+
+    A question given twice keeps its last answer; any pair failing to index fails the call."""
+    import io
+
+    from ingestflow.services.qa import pair_file_name, pair_text
+
+    volume = ensure_collections(dimension_of)["QA"]
+    latest = {pair_file_name(q): (q, a, s) for q, a, s in pairs}
+    files = [Pending(name, io.BytesIO(pair_text(*pair).encode("utf-8"))) for name, pair in latest.items()]
+    started = start_imports(volume, tenant, org, files, family_op="add_qa", process=QA_PROCESS)
+    wait_settled(started)
+    failed = [a for a in started if a.error]
+    if failed:
+        raise ValidationFailed(f"{len(failed)} QA pair(s) could not be indexed: {failed[0].error}")
+    return len(pairs)
+
+
+def delete_questions(tenant: str, org: str, questions: list[str]) -> int:
+    """Remove the tenant/org's QA pairs by question."""
+    from ingestflow.services.qa import pair_file_name
+
+    return delete_named(tenant, org, [pair_file_name(q) for q in questions], "QA")

@@ -165,3 +165,100 @@ def test_del_collection_by_tenant_then_all(client, loads):
     ok004(client.post("/vector_db_service/del_collection", json={}), "成功删除素材库数据")
     names = {h["doc_name"] for h in _search(client, "lighthouse keeper", limit=20)}
     assert not {n for n in names if n.startswith("light-") or n == "灯塔.txt"}
+
+
+# --- QA pairs ------------------------------------------------------------------------------------
+
+def _temp_templates() -> set[str]:
+    import glob
+    import tempfile
+
+    return set(glob.glob(os.path.join(tempfile.gettempdir(), "qa-template-*")))
+
+
+def test_add_qa_single_and_lists_then_search_then_delete(client, loads):
+    ok004(client.post("/vector_db_service/add_qa", json={
+        "tenant_code": "t1", "org_code": "orgA", "question": ["产品优势是什么？", "如何申请退款？"],
+        "answer": ["核心优势包括性能和成本优势。", "在订单页点击申请退款，三个工作日内到账。"],
+        "source": "https://example.com/doc1"}), "成功插入2条问答对到素材库")
+    ok004(client.post("/vector_db_service/add_qa", json={
+        "tenant_code": "t1", "org_code": "orgA", "question": "客服电话是多少？", "answer": "客服电话是 400-800-1234。"}),
+        "成功插入1条问答对到素材库")
+    hits = _search(client, "产品有什么优势", "QA", tenant_code="t1")
+    assert hits[0] == {"question": "产品优势是什么？", "answer": "核心优势包括性能和成本优势。",
+                       "source": "https://example.com/doc1", "score": hits[0]["score"]}
+    assert 0 < hits[0]["score"] <= 1
+    assert all(set(h) == {"question", "answer", "source", "score"} for h in hits)
+    assert not _search(client, "产品有什么优势", "QA", tenant_code="t2")
+    assert not [h for h in _search(client, "产品有什么优势", "DOC", limit=20) if "核心优势" in h.get("content", "")]
+    ok004(client.post("/vector_db_service/del_qa", json={"tenant_code": "t1", "org_code": "orgA",
+                                                         "question": ["产品优势是什么？"]}), "从全局素材库删除问答对成功")
+    assert "产品优势是什么？" not in {h["question"] for h in _search(client, "产品有什么优势", "QA", tenant_code="t1")}
+
+
+@pytest.mark.parametrize("body, reason", [
+    ({"question": ["a", "b"], "answer": ["x"]}, "same length"),
+    ({"question": ["a", "b"], "answer": ["x", "y"], "source": ["s"]}, "source"),
+    ({"question": "a", "answer": ""}, "answer[0] is empty"),
+    ({"question": [], "answer": []}, "at least one"),
+    ({"answer": "x"}, "question"),
+])
+def test_bad_qa_input_is_a_400_and_nothing_is_stored(client, counts, body, reason):
+    before = counts()
+    assert reason in _fail(client.post("/vector_db_service/add_qa", json=body), 400)
+    assert counts() == before
+
+
+def test_template_download_and_upload(client, loads):
+    from io import BytesIO
+
+    from openpyxl import Workbook, load_workbook
+
+    response = client.get("/vector_db_service/download_qa_template")
+    assert response.status_code == 200 and "%E9%97%AE%E7%AD%94%E5%BA%93%E6%A8%A1%E6%9D%BF.xlsx" in \
+        response.headers["content-disposition"]
+    sheet = load_workbook(BytesIO(response.content)).active
+    assert [c.value for c in sheet[1]] == ["问题", "答案", "来源"]
+    book = Workbook()
+    book.active.append(["问题", "答案", "来源"])
+    book.active.append(["退货期限是多久？", "签收后七天内可无理由退货。", "https://example.com/returns"])
+    book.active.append([None, None, None])
+    book.active.append(["发票怎么开？", "在个人中心申请电子发票。", None])
+    data = BytesIO()
+    book.save(data)
+    before = _temp_templates()
+    ok004(client.post("/vector_db_service/add_qa_from_template", data={"tenant_code": "t3"},
+                      files={"file": ("问答库模板.xlsx", data.getvalue())}), "成功插入2条问答对到素材库")
+    assert _temp_templates() == before
+    hit = _search(client, "多久可以退货", "QA", tenant_code="t3")[0]
+    assert hit["question"] == "退货期限是多久？" and hit["source"] == "https://example.com/returns"
+
+
+def _xlsx(rows: list[list]) -> bytes:
+    from io import BytesIO
+
+    from openpyxl import Workbook
+
+    book = Workbook()
+    for row in rows:
+        book.active.append(row)
+    out = BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
+@pytest.mark.parametrize("content, reason", [
+    (b"PK\x03\x04 this is not a workbook", "not a readable .xlsx"),
+    (b"question,answer\na,b\n", "not a readable .xlsx"),
+    (_xlsx([["Q", "A"], ["a", "b"]]), "问题、答案 missing"),
+    (_xlsx([["问题", "答案"], ["只有问题", None]]), "row 2: 答案 is empty"),
+    (_xlsx([["问题", "答案"]]), "no QA pairs"),
+])
+def test_corrupt_or_wrong_shaped_excel_is_a_400_and_the_temp_file_goes(client, counts, content, reason):
+    before, temps = counts(), _temp_templates()
+    msg = _fail(client.post("/vector_db_service/add_qa_from_template", files={"file": ("qa.xlsx", content)}), 400)
+    assert reason in msg and counts() == before and _temp_templates() == temps
+
+
+def test_template_upload_without_file_is_a_400(client):
+    assert "file" in _fail(client.post("/vector_db_service/add_qa_from_template", data={"tenant_code": "t"}), 400)
