@@ -16,7 +16,7 @@ from ingestflow.api.deps import require_api_key, require_caller
 from ingestflow.api import seed003, seed004
 from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
-from ingestflow.api.routes import connector_files, datasets, links, moi_catalog, moi_unsupported, vector_db
+from ingestflow.api.routes import chat_uploads, connector_files, datasets, links, moi_catalog, moi_unsupported, vector_db
 from ingestflow.errors import IngestError
 from ingestflow.settings import prepare_environment
 
@@ -135,5 +135,6 @@ def create_app() -> FastAPI:
     app.include_router(moi_unsupported.router, dependencies=secured)
     app.include_router(datasets.router, dependencies=seed003.FAMILY)
     app.include_router(vector_db.router, dependencies=seed004.FAMILY)
+    app.include_router(chat_uploads.router, dependencies=seed004.FAMILY)
     app.include_router(links.router)  # signed links: the signature is the credential
     return app

@@ -262,3 +262,48 @@ def test_corrupt_or_wrong_shaped_excel_is_a_400_and_the_temp_file_goes(client, c
 
 def test_template_upload_without_file_is_a_400(client):
     assert "file" in _fail(client.post("/vector_db_service/add_qa_from_template", data={"tenant_code": "t"}), 400)
+
+
+# --- chat_service uploads --------------------------------------------------------------------------
+
+def test_upload_stores_and_serves_the_file(client, loads):
+    data = ok004(client.post("/chat_service/upload", files={"file": ("abc.txt", "聊天附件".encode())}), "上传成功")
+    assert data["file_name"] == "abc.txt" and "/links/chat/" in data["file_url"]
+    served = client.get(_path(data["file_url"]), headers=NO_KEY)  # the link is the credential
+    assert served.status_code == 200 and served.content == "聊天附件".encode()
+    tampered = data["file_url"].replace("signature=", "signature=0")
+    assert client.get(_path(tampered), headers=NO_KEY).status_code == 403
+
+
+def _path(url: str) -> str:
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    return f"{parts.path}?{parts.query}"
+
+
+def test_upload_and_parse_reports_each_file(client, loads, tmp_path):
+    from tests.support.samples import write_docx
+
+    docx = write_docx(tmp_path / "doc1.docx", "季度报告", ["第三季度销售额增长百分之二十。"])
+    files = [("files", ("notes.txt", "会议纪要：下周一发布新版本。".encode())),
+             ("files", ("doc1.docx", docx.read_bytes())),
+             ("files", ("broken.pdf", b"%PDF-1.4 this is not really a pdf"))]
+    response = client.post("/chat_service/upload_and_parse", files=files)
+    data = ok004(response, "处理完成，成功2/3个文件")
+    assert [d["file_name"] for d in data] == ["notes.txt", "doc1.docx", "broken.pdf"]
+    assert data[0]["parse_success"] and "下周一发布新版本" in data[0]["content"]
+    assert data[1]["parse_success"] and "销售额增长" in data[1]["content"]
+    assert not data[2]["parse_success"] and data[2]["parse_error"].startswith("解析失败") and data[2]["content"] == ""
+    one = ok004(client.post("/chat_service/upload_and_parse", files={"file": ("a.md", b"# Title\n\nbody text\n")}),
+                "处理完成，成功1/1个文件")
+    assert "body text" in one[0]["content"] and one[0]["file_url"]
+
+
+def test_chat_uploads_bad_input(client, settings_env):
+    assert "file" in _fail(client.post("/chat_service/upload", data={"x": "1"}), 400)
+    assert "file" in _fail(client.post("/chat_service/upload_and_parse", data={"x": "1"}), 400)
+    assert "'..'" in _fail(client.post("/chat_service/upload", files={"file": ("../etc.txt", b"x")}), 400)
+    _fail(client.post("/chat_service/upload", files={"file": ("a.txt", b"x")}, headers=NO_KEY), 401)
+    settings_env("INGESTFLOW_MAX_UPLOAD_MB", "0.001")
+    assert "limit" in _fail(client.post("/chat_service/upload", files={"file": ("big.txt", b"x" * 5000)}), 413)
