@@ -97,6 +97,7 @@ def _search(client, query: str, kind: str = "DOC", **extra) -> list[dict]:  # no
                  "从素材库查询成功")["entities"][0]
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_add_document_then_search_then_delete(client, loads):
     body = {"tenant_code": "t1", "org_code": "orgA", "doc_url": f"{loads.base}/panda.txt", "doc_name": "熊猫.txt"}
     ok004(client.post("/vector_db_service/add_document", json=body), "成功插入文档到素材库")
@@ -110,6 +111,7 @@ def test_add_document_then_search_then_delete(client, loads):
     assert not [h for h in _search(client, "大熊猫吃什么", tenant_code="t1") if h["doc_name"] == "熊猫.txt"]
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_add_multi_document_reports_each_url(client, loads, counts):
     body = {"tenant_code": "t1", "org_code": "orgA",
             "multi_doc_urls": [f"{loads.base}/train.md", f"{loads.base}/light.txt", f"{loads.base}/missing.pdf",
@@ -127,6 +129,7 @@ def test_add_multi_document_reports_each_url(client, loads, counts):
     assert len(same) == 1  # re-adding a name replaces it
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_mismatched_lists_are_a_400_and_nothing_is_fetched(client, loads, counts):
     before, hits = counts(), len(loads.hits)
     msg = _fail(client.post("/vector_db_service/add_multi_document", json={
@@ -139,12 +142,14 @@ def test_mismatched_lists_are_a_400_and_nothing_is_fetched(client, loads, counts
     ("http://169.254.169.254/latest/meta-data/", "link-local"), ("http://10.0.0.1/a.pdf", "private"),
     ("http://127.0.0.1:9/a.txt", "cannot be fetched"), ("http://no-such-host.invalid/a.txt", "cannot be resolved"),
 ])
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_forbidden_or_unreachable_urls_are_a_400_with_the_reason(client, loads, counts, url, reason):
     before = counts()
     msg = _fail(client.post("/vector_db_service/add_document", json={"doc_url": url, "doc_name": "x.txt"}), 400)
     assert reason in msg and counts() == before
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_a_redirect_to_metadata_and_an_empty_body_are_refused(client, loads, counts):
     before = counts()
     url = f"{loads.base}/redirect?to=http://169.254.169.254/latest/meta-data/"
@@ -155,6 +160,7 @@ def test_a_redirect_to_metadata_and_an_empty_body_are_refused(client, loads, cou
     assert counts() == before
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_del_collection_by_tenant_then_all(client, loads):
     for tenant in ("ta", "tb"):
         ok004(client.post("/vector_db_service/add_document", json={
@@ -176,6 +182,7 @@ def _temp_templates() -> set[str]:
     return set(glob.glob(os.path.join(tempfile.gettempdir(), "qa-template-*")))
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_add_qa_single_and_lists_then_search_then_delete(client, loads):
     ok004(client.post("/vector_db_service/add_qa", json={
         "tenant_code": "t1", "org_code": "orgA", "question": ["产品优势是什么？", "如何申请退款？"],
@@ -209,6 +216,7 @@ def test_bad_qa_input_is_a_400_and_nothing_is_stored(client, counts, body, reaso
     assert counts() == before
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_template_download_and_upload(client, loads):
     from io import BytesIO
 
@@ -266,6 +274,7 @@ def test_template_upload_without_file_is_a_400(client):
 
 # --- chat_service uploads --------------------------------------------------------------------------
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_upload_stores_and_serves_the_file(client, loads):
     data = ok004(client.post("/chat_service/upload", files={"file": ("abc.txt", "聊天附件".encode())}), "上传成功")
     assert data["file_name"] == "abc.txt" and "/links/chat/" in data["file_url"]
@@ -282,6 +291,7 @@ def _path(url: str) -> str:
     return f"{parts.path}?{parts.query}"
 
 
+@pytest.mark.slow  # runs Prefect loads (minutes in all)
 def test_upload_and_parse_reports_each_file(client, loads, tmp_path):
     from tests.support.samples import write_docx
 
