@@ -13,10 +13,11 @@ from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingestflow.api.deps import require_api_key, require_caller
-from ingestflow.api import seed003
+from ingestflow.api import seed003, seed004
 from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
-from ingestflow.api.routes import connector_files, datasets, links, moi_catalog, moi_unsupported, upload_files
+from ingestflow.api.routes import chat_uploads, connector_files, datasets, links, moi_catalog, moi_unsupported
+from ingestflow.api.routes import upload_files, vector_db
 from ingestflow.errors import IngestError
 from ingestflow.scrub import scrub
 from ingestflow.settings import prepare_environment
@@ -28,7 +29,8 @@ HTTP_CODES = {400: "ErrBadRequest", 401: "ErrAuth", 403: "ErrForbidden", 404: "E
 
 
 def _field(loc: tuple) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header", "form")]
+    # only the first element names the location: a field may itself be called "query" (seed 004's is)
+    parts = [str(p) for p in (loc[1:] if loc and loc[0] in ("body", "query", "path", "header", "form") else loc)]
     return ".".join(parts) or "body"
 
 
@@ -66,8 +68,16 @@ def _document_errors_as_400(app: FastAPI) -> None:
     app.openapi = openapi  # type: ignore[method-assign]
 
 
+def _family(request: Request) -> str | None:
+    return getattr(request.state, "family", None)
+
+
 def _in_seed003(request: Request) -> bool:
-    return getattr(request.state, "family", None) == seed003.NAME
+    return _family(request) == seed003.NAME
+
+
+def _in_seed004(request: Request) -> bool:
+    return _family(request) == seed004.NAME
 
 
 def _seed003_path(request: Request) -> bool:
@@ -79,7 +89,7 @@ def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
     app = FastAPI(title="ingestflow", version="0.1.0",
-                  description="Seed-002 data-ingestion API: connectors, volumes and load tasks, run by Prefect.")
+                  description="ingestflow: seed 002 (MOI data ingestion, moi-key), seed 003 (knowledge bases, Bearer), seed 004 (vector-db service) — each family in its own envelope; loads run by Prefect.")
 
     @app.exception_handler(IngestError)
     async def _ingest_error(request: Request, exc: IngestError) -> JSONResponse:
@@ -88,12 +98,16 @@ def create_app() -> FastAPI:
             log.warning("%s: %s", exc.code, message)
         if _in_seed003(request):
             return JSONResponse(seed003.error(exc.http_status, message), status_code=exc.http_status)
+        if _in_seed004(request):
+            return JSONResponse(seed004.error(exc.http_status, message), status_code=exc.http_status)
         return JSONResponse(error(exc.code, message), status_code=exc.http_status)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_request(request: Request, exc: RequestValidationError) -> JSONResponse:
         if _in_seed003(request):
             return JSONResponse(seed003.error(400, _validation_message(exc)), status_code=400)
+        if _in_seed004(request):
+            return JSONResponse(seed004.error(400, _validation_message(exc)), status_code=400)
         return JSONResponse(error("ErrValidation", _validation_message(exc)), status_code=400)
 
     @app.exception_handler(StarletteHTTPException)
@@ -105,12 +119,19 @@ def create_app() -> FastAPI:
         if _seed003_path(request):
             return JSONResponse(seed003.error(exc.status_code, msg), status_code=exc.status_code,
                                 headers=getattr(exc, "headers", None))
+        if _in_seed004(request):
+            return JSONResponse(seed004.error(exc.status_code, msg), status_code=exc.status_code,
+                                headers=getattr(exc, "headers", None))
         return JSONResponse(error(HTTP_CODES.get(exc.status_code, "ErrHTTP"), msg), status_code=exc.status_code,
                             headers=getattr(exc, "headers", None))
 
     @app.exception_handler(Exception)
-    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
         log.exception("unhandled error")
+        if _in_seed003(request):
+            return JSONResponse(seed003.error(500, f"internal error: {type(exc).__name__}"), status_code=500)
+        if _in_seed004(request):
+            return JSONResponse(seed004.error(500, f"internal error: {type(exc).__name__}"), status_code=500)
         return JSONResponse(error("ErrInternal", f"internal error: {type(exc).__name__}"), status_code=500)
 
     _document_errors_as_400(app)
@@ -128,5 +149,7 @@ def create_app() -> FastAPI:
     app.include_router(documents.router, dependencies=seed003.FAMILY)
     app.include_router(upload_files.router, dependencies=seed003.FAMILY)
     app.include_router(upload_files.public, dependencies=seed003.MARK)  # image URLs: the random key is the credential
+    app.include_router(vector_db.router, dependencies=seed004.FAMILY)
+    app.include_router(chat_uploads.router, dependencies=seed004.FAMILY)
     app.include_router(links.router)  # signed links: the signature is the credential
     return app

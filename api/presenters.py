@@ -8,7 +8,8 @@ from typing import Any
 
 from ingestflow.api.schemas.connectors import ConnectorPublic
 from ingestflow.api.schemas.documents import DocumentPublic, Paginator, SegmentPublic
-from ingestflow.api.schemas.search import HitTestItem, SearchHitPublic, VectorDbEntity
+from ingestflow.api.schemas.search import HitTestItem, SearchHitPublic
+from ingestflow.api.schemas.vector_db import DocEntity, QaEntity
 from ingestflow.api.schemas.tasks import TaskFilePublic, TaskPublic
 from ingestflow.catalog import catalog
 from ingestflow.catalog.knowledge import Document
@@ -116,8 +117,16 @@ def hit_test_items(hits: list[SearchHit], mode: str) -> list[HitTestItem]:
     return out
 
 
-def vector_db_entity(hit: SearchHit) -> VectorDbEntity:
+def vector_db_entity(hit: SearchHit) -> DocEntity:
     """Seed 004 entity of a DOC collection."""
-    return VectorDbEntity(id=hit.chunk_id, content=hit.content, doc_id=hit.document["id"],
+    return DocEntity(id=hit.chunk_id, content=hit.content, doc_id=hit.document["id"],
                           doc_name=hit.document["name"], source=hit.document["uri"], score=hit.score,
                           position=hit.position, page=hit.page, volume_id=hit.volume_id)
+
+
+def vector_db_qa(hit: SearchHit) -> QaEntity:
+    """Seed 004 entity of the QA collection: the pair is the chunk text (``问题：…\n答案：…\n来源：…``)."""
+    from ingestflow.services.qa import split_pair
+
+    question, answer, source = split_pair(hit.content)
+    return QaEntity(question=question, answer=answer, source=source, score=hit.score)

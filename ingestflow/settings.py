@@ -84,6 +84,11 @@ class Settings(BaseSettings):
     tenant_api_keys: list[SecretStr] = Field(default_factory=list, description="Tenant-bound moi-keys, each 'key:tenant_code[:org_code]': search and document views only, always filtered to that tenant/org.")
 
     secret_key: SecretStr | None = Field(None, description="Fernet key(s) encrypting connector secrets in the catalog, comma-separated, newest first; default a key generated once into data_dir/secret.key (0600).")
+    seed004_open: bool = Field(False, description="Seed 004's routes (/vector_db_service, /chat_service uploads) accept key-less calls as an admin: only for an internal network.")
+    fetch_allow_networks: list[str] = Field(default_factory=list, description="CIDRs URL fetches (seed 004 add_document) may reach besides public addresses, e.g. [\"10.0.0.0/8\"]; default none.")
+    fetch_max_mb: float = Field(50.0, gt=0, description="Size limit (MB) of one document fetched by URL.")
+    fetch_timeout_s: float = Field(30.0, gt=0, description="Time limit (s) of one URL fetch (connect, redirects and body).")
+    seed004_wait_s: float = Field(600.0, gt=0, description="How long seed 004's synchronous calls (add_document …) wait for their Prefect run before answering a timeout (the run goes on).")
 
     upload_s3: UploadS3Settings = Field(default_factory=UploadS3Settings, description="Endpoint and keys of an s3:// upload_store.")
 

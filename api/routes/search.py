@@ -1,4 +1,4 @@
-"""``POST /search`` and seed 004 vector-DB search (seed 003 hit testing lives in ``datasets.py``)."""
+"""``POST /search`` (seed 003 hit testing: ``datasets.py``; seed 004 search: ``vector_db.py``)."""
 
 from __future__ import annotations
 
@@ -10,10 +10,9 @@ from ingestflow.api import presenters
 from ingestflow.api.deps import CallerDep
 from ingestflow.api.envelope import ERRORS, Envelope, ok
 from ingestflow.api.schemas.search import (
-    SearchRequest, SearchResponse, VectorDbRequest, VectorDbResponse,
+    SearchRequest, SearchResponse,
 )
 from ingestflow.catalog.knowledge import record_search
-from ingestflow.errors import ValidationFailed
 from ingestflow.indexers.fusion import Fusion
 from ingestflow.services import search as search_service
 from ingestflow.services.search import SearchRequest as Search
@@ -41,20 +40,3 @@ def search(body: SearchRequest, caller: CallerDep, background: BackgroundTasks) 
                "total": len(results)})
 
 
-@router.post("/vector_db_service/search_from_vector_db", response_model=Envelope[VectorDbResponse])
-def search_from_vector_db(body: VectorDbRequest, caller: CallerDep, background: BackgroundTasks) -> dict:
-    """Seed 004: ``use_hybrid`` picks hybrid (else semantic); thresholds on the cosine and on the fused 0–1 score."""
-    if body.collection_type.upper() != "DOC":
-        raise ValidationFailed(f"collection_type {body.collection_type!r} is not supported: ingestflow serves DOC")
-    volumes = [*([body.volume_id] if body.volume_id else []), *(body.volume_ids or [])]
-    volumes = list(dict.fromkeys(volumes)) or search_service.all_volume_ids()
-    if not volumes:
-        return ok({"entities": [[]]})
-    hits = search_service.search(caller, Search(
-        query=body.query, volume_ids=volumes, mode="hybrid" if body.use_hybrid else "semantic", k=body.limit,
-        vector_threshold=body.vector_similarity_threshold,
-        score=body.rrf_similarity_threshold if body.use_hybrid else body.vector_similarity_threshold,
-        tenant_code=body.tenant_code or None, org_code=body.org_code or None, filter_expr=body.filter_expr,
-        source="App"),
-        _recorder(background))
-    return ok({"entities": [[presenters.vector_db_entity(h) for h in hits]]})

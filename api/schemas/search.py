@@ -1,4 +1,4 @@
-"""Search request models: ``POST /search``, seed 003 hit testing, seed 004 vector-DB search."""
+"""Search request models: ``POST /search``, seed 003 hit testing (seed 004: ``vector_db.py``)."""
 
 from __future__ import annotations
 
@@ -52,22 +52,10 @@ class SearchRequest(BaseModel):
         return list(dict.fromkeys([*([self.volume_id] if self.volume_id else []), *(self.volume_ids or [])]))
 
 
-class VectorDbRequest(BaseModel):
-    """Seed 004 ``POST /vector_db_service/search_from_vector_db``."""
 
     model_config = ConfigDict(extra="ignore")
 
     query: str = Field(..., min_length=1, max_length=2000)
-    collection_type: str = "DOC"
-    filter_expr: str | None = None
-    limit: int = Field(5, ge=1, le=1000)
-    use_hybrid: bool = False
-    vector_similarity_threshold: float | None = None
-    rrf_similarity_threshold: float | None = None
-    tenant_code: str | None = None
-    org_code: str | None = None
-    volume_id: IdStr | None = Field(None, description="ingestflow extension: the volume(s) to search; default all.")
-    volume_ids: list[IdStr] | None = Field(None, max_length=64)
 
 
 class HitDocumentPublic(BaseModel):
@@ -126,19 +114,3 @@ class HitTestItem(BaseModel):
     created_at: int
 
 
-class VectorDbEntity(BaseModel):
-    """Seed 004: an entity of a DOC collection."""
-
-    id: str
-    content: str
-    doc_id: str
-    doc_name: str
-    source: str
-    score: float
-    position: int
-    page: int | None
-    volume_id: str
-
-
-class VectorDbResponse(BaseModel):
-    entities: list[list[VectorDbEntity]]

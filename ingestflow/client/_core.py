@@ -94,6 +94,8 @@ def decode(call: Call, status_code: int, content: bytes) -> Any:
     if not isinstance(body, dict):
         body = {"code": "OK" if status_code < 400 else "ErrHTTP", "data": body}
     code = str(body.get("code", "OK" if status_code < 400 else "ErrHTTP"))
+    if "status" in body and isinstance(body.get("code"), int):  # seed 004: {"status", "code": 200, "msg", "data"}
+        code = "OK" if body["status"] == "success" else str(body["status"])
     if status_code >= 400 or code.lower() not in OK_CODES:
         msg = body.get("msg") or body.get("message") or body.get("detail") or ""
         raise api_error(status_code, code, str(msg), method=call.method, path=call.path)

@@ -17,7 +17,8 @@ from ingestflow import errors
 from ingestflow.errors import IngestError, ProviderError, ProviderUnavailable
 from ingestflow.orchestration.deployments import client, ensure_work_pool, work_pool, wrap
 
-JOBS = {"ingestflow-segment": "ingestflow.flows.segments:write_segment"}
+JOBS = {"ingestflow-segment": "ingestflow.flows.segments:write_segment",
+        "ingestflow-chat-parse": "ingestflow.flows.chat_parse:parse_uploads"}
 JOB_DEPLOYMENT = "job"
 JOB_QUEUE = "jobs"  # its own queue of the pool: a worker may serve only jobs (``--work-queue jobs``)
 _deployments: dict[tuple[str, str], str] = {}  # (pool, flow) → deployment id

@@ -174,9 +174,9 @@ def add_documents(scope: Scope, volume_id: str, upload_file_ids: list[str], proc
             with store.open(row.uri) as stream:
                 store.put(uri, iter(lambda s=stream: s.read(1024 * 1024), b""))
             incoming.append(imports.Incoming(uri, row.name, row.size, row.md5))
-        result = imports.import_files(volume, incoming, None, user, process=process,
-                                      task_name=f"seed003 dataset {volume.name} batch {batch}",
-                                      tags=["api:seed003", f"dataset:{slug(volume.name)}", f"batch:{batch}"])
+        result = imports.import_files(volume, incoming, None, user, {
+            "process": process, "name": f"seed003 dataset {volume.name} batch {batch}",
+            "tags": ["api:seed003", f"dataset:{slug(volume.name)}", f"batch:{batch}"]})
     except BaseException:
         for item in incoming:
             try:

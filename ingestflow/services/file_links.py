@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 from ingestflow.errors import Forbidden
 from ingestflow.settings import get_settings
 
-KINDS = ("files", "conn-files")
+KINDS = ("files", "conn-files", "chat")
 _fallback_key = secrets.token_bytes(32)  # no API key configured at all: links work within this process
 
 

@@ -135,17 +135,16 @@ def parse_dedup(raw: Any) -> Dedup | None:
     return Dedup(tuple(dict.fromkeys(by)), strategy)
 
 
-def import_files(volume: Volume, incoming: list[Incoming], dedup: Dedup | None, user: str, *,
-                 process: ProcessConfig | None = None, task_name: str | None = None,
-                 tags: list[str] | None = None) -> ImportResult:
-    """Add (or dedup) the incoming files into the volume; see the module docstring. ``process``,
-    ``task_name`` and ``tags`` go to the new load task (seed 003's chunking rules; a name and deployment
-    tags telling the API family)."""
+def import_files(volume: Volume, incoming: list[Incoming], dedup: Dedup | None, user: str,
+                 task_fields: dict[str, Any] | None = None) -> ImportResult:
+    """Add (or dedup) the incoming files into the volume; see the module docstring. ``task_fields``
+    (name, tenant_code, org_code, process, tags …) go to the new load task (seed 003's chunking rules,
+    deployment tags telling the API family)."""
     with _volume_lock(volume.id):
         result = ImportResult(_plan(volume, incoming, dedup))
         store = store_from_settings()
         try:
-            _commit(volume, result, user, store, process, task_name, tags)
+            _commit(volume, result, user, store, task_fields or {})
         except BaseException:
             _undo(result)
             raise
@@ -245,8 +244,7 @@ def _rerun_task(c: Any, target: VolumeFile) -> LoadTask | None:
     return task
 
 
-def _commit(volume: Volume, result: ImportResult, user: str, store: Any, process: ProcessConfig | None = None,
-            task_name: str | None = None, tags: list[str] | None = None) -> None:
+def _commit(volume: Volume, result: ImportResult, user: str, store: Any, task_fields: dict[str, Any]) -> None:
     """Folders, bytes moved over replaced files, the new task with its file rows, re-runs."""
     outcomes = result.outcomes
     placed = [o for o in outcomes if o.status in ("created", "replaced")]
@@ -262,7 +260,7 @@ def _commit(volume: Volume, result: ImportResult, user: str, store: Any, process
         if outcome.status == "replaced":
             _move_over(store, result, outcome)
     if joining:
-        _new_task(volume, result, joining, user, process, task_name, tags)
+        _new_task(volume, result, joining, user, task_fields)
     reruns: dict[str, list[Outcome]] = {}
     for outcome in placed:
         if outcome.status == "replaced" and outcome.rerun is not None:
@@ -312,8 +310,7 @@ def _update_target(result: ImportResult, outcome: Outcome, task_id: str, doc_id:
 
 
 def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user: str,
-              process: ProcessConfig | None = None, task_name: str | None = None,
-              tags: list[str] | None = None) -> None:
+              task_fields: dict[str, Any]) -> None:
     connector = connector_configs.upload_connector()
     source = build_connector(connector.source_type, connector.config)
     uris = [o.incoming.uri if o.status == "created" else o.target.uri for o in joining]
@@ -335,8 +332,10 @@ def _new_task(volume: Volume, result: ImportResult, joining: list[Outcome], user
                 _update_target(result, outcome, task.id, ref.doc_id)
 
     first = joining[0].incoming.name
+    fields = {"name": f"upload {first}", **task_fields}
+    fields["name"] = fields["name"][:255]
     task = task_service.create_task(connector, volume, SourceConfig.once(uris), creator=user, before_run=add_rows,
-                                    process=process, tags=tags, name=(task_name or f"upload {first}")[:255])
+                                    **fields)
     result.undo_log.append(("task", task))
     result.task_id = task.id
 

@@ -52,3 +52,12 @@ class Seed003Client:
 
     def post(self, path: str, **kwargs):  # noqa: ANN003, ANN201
         return self._call("post", path, **kwargs)
+
+def ok004(response, msg: str | None = None):  # noqa: ANN001, ANN201
+    """The ``data`` of a seed-004 success envelope (asserting it is one, with ``msg`` when given)."""
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["status"] == "success" and body["code"] == 200, body
+    if msg is not None:
+        assert body["msg"] == msg, body
+    return body["data"]

@@ -21,8 +21,11 @@ def _operations(spec: dict):  # noqa: ANN202
 def test_no_route_documents_422_and_every_route_has_a_response_schema(spec) -> None:
     for path, method, op in _operations(spec):
         assert "422" not in op["responses"], f"{method} {path}"
-        ok = op["responses"]["200"]["content"]["application/json"]["schema"]
-        assert ok, f"{method} {path} has no response schema"
+        content = op["responses"]["200"]["content"]
+        if "application/json" not in content:  # a file download (seed 004's QA template) names its media type
+            assert [t for t in content if "/" in t], f"{method} {path} has no response content"
+            continue
+        assert content["application/json"]["schema"], f"{method} {path} has no response schema"
 
 
 def test_query_parameters_are_declared(spec) -> None:

@@ -7,7 +7,7 @@ from pydantic import SecretStr
 
 from tests.support import catalog as cat
 from ingestflow.api import seed003
-from tests.support.api import Seed003Client, ok003, ok_data
+from tests.support.api import Seed003Client, ok003, ok004, ok_data
 from tests.support.kb_corpus import PARAPHRASE, PLANTED, PRODUCT_CODE, SEARCH_CORPUS, SECRET, load_folder, write
 
 pytestmark = pytest.mark.slow
@@ -208,9 +208,9 @@ def test_a_tenant_key_never_reads_another_tenant(client, vols, forgery) -> None:
     for strategy in ("semantic", "full_text", "hybrid"):
         got = _search(client, TENANT_KEY, **body, retrieval_strategy=strategy)
         assert "机密.txt" not in _uris(got), (strategy, forgery)
-    seed004 = ok_data(client.post("/vector_db_service/search_from_vector_db", headers={"moi-key": TENANT_KEY},
-                                  json={"query": body["query"], "collection_type": "DOC", "limit": 20,
-                                        "use_hybrid": True, **forgery}))
+    seed004 = ok004(client.post("/vector_db_service/search_from_vector_db", headers={"moi-key": TENANT_KEY},
+                                json={"query": body["query"], "collection_type": "DOC", "limit": 20,
+                                      "use_hybrid": True, **forgery}))
     assert all(e["doc_name"] != "机密.txt" for e in seed004["entities"][0])
 
 
@@ -240,12 +240,14 @@ def test_a_tenant_key_cannot_see_other_tenants_documents_or_admin_routes(client,
 @pytest.mark.parametrize("expr", ["tenant_code == 'a' or 1 == 1", "text like '%x%'", "page == 1)", "uri like '%a'",
                                   'doc_id == "a" || dense != []'])
 def test_a_malformed_filter_expr_is_a_400_with_the_envelope(client, vols, expr) -> None:
-    for path, body in (("/search", {"query": "x", "volume_id": vols["main"], "filter_expr": expr}),
-                       ("/vector_db_service/search_from_vector_db", {"query": "x", "collection_type": "DOC",
-                                                                     "filter_expr": expr})):
-        response = client.post(path, json=body)
-        assert response.status_code == 400, response.text
-        assert response.json()["code"] == "ErrValidation" and response.json()["msg"].startswith("filter_expr")
+    response = client.post("/search", json={"query": "x", "volume_id": vols["main"], "filter_expr": expr})
+    assert response.status_code == 400, response.text
+    assert response.json()["code"] == "ErrValidation" and response.json()["msg"].startswith("filter_expr")
+    response = client.post("/vector_db_service/search_from_vector_db",
+                           json={"query": "x", "collection_type": "DOC", "filter_expr": expr})
+    assert response.status_code == 400, response.text
+    body = response.json()
+    assert (body["status"], body["code"], body["data"]) == ("fail", 400, "") and body["msg"].startswith("filter_expr")
 
 
 def test_bad_requests_are_400s(client, vols) -> None:
@@ -257,27 +259,27 @@ def test_bad_requests_are_400s(client, vols) -> None:
         assert response.status_code == 400 and response.json()["code"] == "ErrValidation", body
     response = client.post("/search", json={"query": "x", "volume_id": "999"})
     assert response.status_code == 404
-    response = client.post("/vector_db_service/search_from_vector_db", json={"query": "x", "collection_type": "QA"})
-    assert response.status_code == 400
+    response = client.post("/vector_db_service/search_from_vector_db", json={"query": "x", "collection_type": "FAQ"})
+    assert response.status_code == 400 and response.json()["code"] == 400
 
 
 def test_seed_004_search_semantic_hybrid_and_thresholds(client, vols) -> None:
     url = "/vector_db_service/search_from_vector_db"
     body = {"query": "高铁退票手续费", "collection_type": "DOC", "tenant_code": "tenant-a", "volume_id": vols["main"]}
-    dense = ok_data(client.post(url, json={**body, "limit": 3}))["entities"][0]
+    dense = ok004(client.post(url, json={**body, "limit": 3}))["entities"][0]
     assert len(dense) == 3 and dense[0]["doc_name"] == "退票.txt" and 0 < dense[0]["score"] <= 1
     assert {"id", "content", "doc_id", "source", "score"} <= set(dense[0])
-    hybrid = ok_data(client.post(url, json={**body, "use_hybrid": True, "limit": 3}))["entities"][0]
+    hybrid = ok004(client.post(url, json={**body, "use_hybrid": True, "limit": 3}))["entities"][0]
     assert hybrid[0]["doc_name"] == "退票.txt" and 0.4 < hybrid[0]["score"] <= 1  # the fused 0–1 score
     high = dense[0]["score"] - 0.001
-    kept = ok_data(client.post(url, json={**body, "limit": 3, "vector_similarity_threshold": high}))["entities"][0]
+    kept = ok004(client.post(url, json={**body, "limit": 3, "vector_similarity_threshold": high}))["entities"][0]
     assert [e["doc_name"] for e in kept] == ["退票.txt"]
     rrf_cut = hybrid[0]["score"] - 1e-6
-    kept = ok_data(client.post(url, json={**body, "use_hybrid": True, "limit": 3,
-                                          "rrf_similarity_threshold": rrf_cut}))["entities"][0]
+    kept = ok004(client.post(url, json={**body, "use_hybrid": True, "limit": 3,
+                                        "rrf_similarity_threshold": rrf_cut}))["entities"][0]
     assert [e["doc_name"] for e in kept] == ["退票.txt"]
-    everywhere = ok_data(client.post(url, json={"query": "lighthouse keeper", "collection_type": "DOC",
-                                                "limit": 1}))["entities"][0]
+    everywhere = ok004(client.post(url, json={"query": "lighthouse keeper", "collection_type": "DOC",
+                                              "limit": 1}))["entities"][0]
     assert everywhere[0]["doc_name"] == "lighthouse.txt"  # no volume named: every volume
 
 
