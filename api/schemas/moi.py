@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
+from ingestflow.api.schemas.search import FusionParams
+
 
 def _text_id(value: Any) -> str:
     if isinstance(value, bool) or value is None:
@@ -48,12 +50,15 @@ class VolumeCreate(MoiBody):
     name: str = Field(..., min_length=1, max_length=255)
     database_id: Any = Field(None, description="Accepted and ignored: every volume is in the one default database.")
     description: str = Field("", validation_alias=AliasChoices("description", "comment"))
+    fusion: FusionParams | None = Field(None, description="ingestflow extension: the volume's hybrid fusion.")
 
 
 class VolumeUpdate(MoiBody):
     id: ObjId = Field(validation_alias=AliasChoices("id", "volume_id"))
     name: str | None = Field(None, max_length=255)
     description: str | None = Field(None, validation_alias=AliasChoices("description", "comment"))
+    fusion: FusionParams | None = Field(None, description="ingestflow extension: the volume's hybrid fusion "
+                                        "(null = the server default); not sent = unchanged.")
 
 
 class FullPathBody(MoiBody):
@@ -157,6 +162,7 @@ class VolumeInfo(BaseModel):
     catalog_id: str
     embedding_model: str
     embedding_dim: int
+    fusion: FusionParams | None = None
     file_count: int
     folder_count: int
 

@@ -53,6 +53,9 @@ class Volume(Base):
     embedding_dim: Mapped[int] = mapped_column(Integer)
     tenant_code: Mapped[str] = mapped_column(String(128), default="")
     org_code: Mapped[str] = mapped_column(String(128), default="")
+    # hybrid fusion for searches that name none (None = the server default, ``indexers.fusion``)
+    fusion_method: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    fusion_dense_weight: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
 
