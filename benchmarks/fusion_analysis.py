@@ -103,14 +103,6 @@ def fuse(legs: dict, w: float, dense_norm: str = "raw", bm25_floor: float = 0.0)
     return {k: w * dense.get(k, 0.0) + (1 - w) * bm25.get(k, 0.0) for k in {*dense, *sparse}}
 
 
-def rrf_scores(legs: dict, k: int = 60) -> dict[str, float]:
-    out: dict[str, float] = {}
-    for leg in ("dense", "sparse"):
-        for rank, key in enumerate(sorted(legs[leg], key=lambda c: -legs[leg][c])[:100], start=1):
-            out[key] = out.get(key, 0.0) + 1 / (k + rank)
-    return out
-
-
 def cmd_score(args: argparse.Namespace) -> None:
     weights = [round(0.1 * i, 1) for i in range(11)]
     table = {}
@@ -125,7 +117,7 @@ def cmd_score(args: argparse.Namespace) -> None:
 
         rows["semantic"] = mean(lambda q, l: l["dense"] if l["dense"] else {})
         rows["full_text"] = mean(lambda q, l: l["sparse"])
-        rows["rrf"] = mean(lambda q, l: rrf_scores(l))
+        # no RRF here: the recorded legs hold completed scores, so their ranks are not RRF's (see POST /search runs)
         for norm in ("raw", "max", "minmax"):
             for w in weights:
                 rows[f"{norm} w={w}"] = mean(lambda q, l, w=w, norm=norm: fuse(l, w, norm))
