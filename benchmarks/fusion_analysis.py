@@ -3,7 +3,7 @@
 ``record`` runs each query of a set (``scifact`` or ``bilingual``) once through the search service
 (hybrid, k=100, the weighted path, so every candidate of the union has both its cosine and its raw
 BM25 — the same numbers ``POST /search`` fuses) and saves them; ``score`` evaluates fixed weights,
-RRF and query-dependent rules on the saved legs in seconds, with the same nDCG@10 (chunk → document by
+dense normalisations and query-dependent rules on the saved legs in seconds, with the same nDCG@10 (chunk → document by
 max score). The figures the README reports come from ``POST /search`` runs (scifact/bilingual
 benchmarks); this tool only explores which rules are worth such a run.
 
