@@ -6,6 +6,7 @@ import time
 from pathlib import PurePosixPath
 from typing import Any
 
+from ingestflow.api.presenters import fusion_public
 from ingestflow.api.schemas.moi import FileLink, FilePublic, VolumeInfo
 from ingestflow.records import FileType
 from ingestflow.services.file_links import Link
@@ -24,7 +25,8 @@ def volume_info(view: VolumeView) -> VolumeInfo:
     return VolumeInfo(id=v.id, name=v.name, description=v.description or "", ref=view.workflow_ref,
                       created_at=rfc3339(v.created_at), updated_at=rfc3339(v.updated_at),
                       database_id=DEFAULT_DATABASE[0], catalog_id=DEFAULT_CATALOG[0], embedding_model=v.embedding_model,
-                      embedding_dim=v.embedding_dim, file_count=view.files, folder_count=view.folders)
+                      embedding_dim=v.embedding_dim, fusion=fusion_public(v), file_count=view.files,
+                      folder_count=view.folders)
 
 
 def file_public(view: FileView) -> FilePublic:

@@ -8,16 +8,28 @@ from typing import Any
 
 from ingestflow.api.schemas.connectors import ConnectorPublic
 from ingestflow.api.schemas.documents import DocumentPublic, Paginator, SegmentPublic
-from ingestflow.api.schemas.search import HitTestItem, SearchHitPublic
+from ingestflow.api.schemas.search import FusionParams, HitTestItem, SearchHitPublic
 from ingestflow.api.schemas.vector_db import DocEntity, QaEntity
 from ingestflow.api.schemas.tasks import TaskFilePublic, TaskPublic
 from ingestflow.catalog import catalog
 from ingestflow.catalog.knowledge import Document
 from ingestflow.catalog.models import Connector, LoadTask, SegmentState, TaskFile
 from ingestflow.connectors import entry_for
+from ingestflow.indexers.fusion import Fusion, stored
 from ingestflow.indexers.search import SearchHit
 from ingestflow.records import mime_type_for
 from ingestflow.services.connectors import masked_config
+
+
+def fusion_public(volume: Any) -> FusionParams | None:
+    """A volume's stored hybrid fusion as the API shows it (None = the server default)."""
+    fusion = stored(volume.fusion_method, volume.fusion_dense_weight)
+    return FusionParams(method=fusion.method, dense_weight=fusion.dense_weight) if fusion else None
+
+
+def fusion_of(params: FusionParams | None) -> Fusion | None:
+    """A request's fusion params as the search layer's Fusion (None = not given)."""
+    return Fusion(params.method, params.dense_weight) if params else None
 
 
 def connector_public(connector: Connector, related: list[str]) -> dict[str, Any]:

@@ -42,7 +42,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATA = Path(os.environ.get("SCIFACT_DIR", ROOT.parent / "shared" / "data" / "scifact"))  # ../shared/data/scifact
+SHARED = next((p for p in (ROOT.parent / "shared", ROOT.parents[1] / "shared") if p.is_dir()), ROOT.parent / "shared")
+DATA = Path(os.environ.get("SCIFACT_DIR", SHARED / "data" / "scifact"))  # main: ../shared; a worktree: ../../shared
 RESULTS = ROOT / "benchmarks" / "results" / "scifact.json"
 STRATEGIES = ("semantic", "full_text", "hybrid")
 PACK_PREFIX = "scifact_pack_"
@@ -148,27 +149,70 @@ class SearchAdapter:
     def __init__(self) -> None:
         from ingestflow.api.main import create_app
 
-        app = create_app()
-        self.via = "api" if any(getattr(r, "path", None) == "/search" for r in app.routes) else "indexers.search"
+        from fastapi.testclient import TestClient
+
+        from ingestflow.settings import get_settings
+
+        # probe the route (newer FastAPI nests included routers, so app.routes does not list it)
+        self.client = TestClient(create_app())
+        self.headers = {"moi-key": get_settings().api_keys[0].get_secret_value()}
+        probe = self.client.post("/search", json={}, headers=self.headers)
+        self.via = "indexers.search" if probe.status_code == 404 else "api"
+
+    def __call__(self, query: str, volume_id: str, strategy: str, k: int, rrf_k: int = 60,
+                 fusion: dict | None = None) -> list[dict]:
         if self.via == "api":
-            from fastapi.testclient import TestClient
-
-            from ingestflow.settings import get_settings
-
-            self.client = TestClient(app)
-            self.headers = {"moi-key": get_settings().api_keys[0].get_secret_value()}
-
-    def __call__(self, query: str, volume_id: str, strategy: str, k: int, rrf_k: int = 60) -> list[dict]:
-        if self.via == "api":
-            body = {"query": query, "volume_id": volume_id, "retrieval_strategy": strategy, "k": k, "rrf_k": rrf_k}
+            body = {"query": query, "volume_id": volume_id, "retrieval_strategy": strategy, "k": k, "rrf_k": rrf_k,
+                    **({"fusion": fusion} if fusion else {})}
             resp = self.client.post("/search", json=body, headers=self.headers)
             payload = resp.json()
             if resp.status_code != 200:
                 raise RuntimeError(f"/search {resp.status_code}: {payload}")
             return payload["data"]["results"]
+        from ingestflow.indexers.fusion import Fusion
         from tests.support.catalog import search
 
-        return [h.to_dict() for h in search(query, volume_id, mode=strategy, k=k, rrf_k=rrf_k)]
+        chosen = Fusion(**fusion) if fusion else None
+        return [h.to_dict() for h in search(query, volume_id, mode=strategy, k=k, rrf_k=rrf_k, fusion=chosen)]
+
+
+def configs(fusions: list[str] | None) -> dict[str, tuple[str, dict | None]]:
+    """Label → (strategy, fusion body): the three modes (hybrid = the server default) and each extra fusion,
+    ``0.3`` = weighted with dense weight 0.3, ``rrf`` = normalised RRF."""
+    out: dict[str, tuple[str, dict | None]] = {s: (s, None) for s in STRATEGIES}
+    for item in fusions or []:
+        if item == "rrf":
+            out["hybrid rrf"] = ("hybrid", {"method": "rrf"})
+        else:
+            out[f"hybrid w={float(item):g}"] = ("hybrid", {"method": "weighted", "dense_weight": float(item)})
+    return out
+
+
+def evaluate_configs(search: SearchAdapter, volume_id: str, queries: dict[str, str], qrels: dict[str, dict[str, int]],
+                     doc_of, runs: dict[str, tuple[str, dict | None]], k: int, rrf_k: int = 60,  # noqa: ANN001
+                     per_query: dict | None = None) -> dict:
+    """nDCG@10 / Recall@100 per label over the queries; ``per_query`` (when given) gets label → qid → nDCG@10."""
+    out = {}
+    for label, (strategy, fusion) in runs.items():
+        ndcgs, recalls, empty, unmapped = [], [], 0, 0
+        started = time.perf_counter()
+        for qid, text in queries.items():
+            hits = search(text, volume_id, strategy, k, rrf_k, fusion)
+            empty += not hits
+            ranked = rank(to_doc_scores(hits, doc_of))
+            unmapped += ranked.count("?")
+            ndcgs.append(ndcg_at(ranked, qrels[qid], 10))
+            recalls.append(recall_at(ranked, qrels[qid], 100))
+            if per_query is not None:
+                per_query.setdefault(label, {})[qid] = round(ndcgs[-1], 5)
+        elapsed = time.perf_counter() - started
+        out[label] = {
+            "fusion": fusion, "ndcg@10": round(sum(ndcgs) / len(ndcgs), 5),
+            "recall@100": round(sum(recalls) / len(recalls), 5),
+            "queries_without_hits": empty, "unmapped_hits": unmapped, "seconds": round(elapsed, 1),
+            "ms_per_query": round(1000 * elapsed / len(queries), 1)}
+        print(label, json.dumps(out[label]), flush=True)
+    return out
 
 
 # --- commands -------------------------------------------------------------------------------------
@@ -245,7 +289,8 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
     search = SearchAdapter()
     doc_of = ChunkToDoc(load_corpus())
     search("warm up", volume.id, "hybrid", 10)
-    strategies = args.strategies or list(STRATEGIES)
+    runs = {label: run for label, run in configs(args.fusions).items()
+            if not args.strategies or label in args.strategies or label.startswith("hybrid ")}
     from ingestflow.indexers.milvus_store import volume_store
 
     store = volume_store(volume)
@@ -253,22 +298,10 @@ def cmd_evaluate(args: argparse.Namespace) -> dict:
     result: dict = {"volume": name, "via": search.via,
                     "bm25_analyzer": json.loads(text_field.get("params", {}).get("analyzer_params", "null") or "null"), "k": args.k, "rrf_k": args.rrf_k, "queries": len(queries),
                     "strategies": {}}
-    for strategy in strategies:
-        ndcgs, recalls, empty, unmapped = [], [], 0, 0
-        started = time.perf_counter()
-        for qid, text in queries.items():
-            hits = search(text, volume.id, strategy, args.k, args.rrf_k)
-            empty += not hits
-            ranked = rank(to_doc_scores(hits, doc_of))
-            unmapped += ranked.count("?")
-            ndcgs.append(ndcg_at(ranked, qrels[qid], 10))
-            recalls.append(recall_at(ranked, qrels[qid], 100))
-        elapsed = time.perf_counter() - started
-        result["strategies"][strategy] = {
-            "ndcg@10": round(sum(ndcgs) / len(ndcgs), 5), "recall@100": round(sum(recalls) / len(recalls), 5),
-            "queries_without_hits": empty, "unmapped_hits": unmapped, "seconds": round(elapsed, 1),
-            "ms_per_query": round(1000 * elapsed / len(queries), 1)}
-        print(strategy, json.dumps(result["strategies"][strategy]), flush=True)
+    per_query: dict = {}
+    result["strategies"] = evaluate_configs(search, volume.id, queries, qrels, doc_of, runs, args.k, args.rrf_k,
+                                            per_query)
+    (data_dir / "per_query.json").write_text(json.dumps(per_query))
     suffix = "" if args.rrf_k == 60 else f"-rrf{args.rrf_k}"
     (data_dir / f"eval{suffix}.json").write_text(json.dumps(result, indent=2))
     return result
@@ -337,6 +370,7 @@ def cmd_analyzers(args: argparse.Namespace) -> dict:
 
 
 def cmd_report(args: argparse.Namespace) -> dict:
+    """Merge this work dir's runs into the results file (runs of volumes not re-measured here stay)."""
     runs = []
     for data_dir in sorted(args.work.glob("scifact-*")):
         entry: dict = {}
@@ -348,6 +382,10 @@ def cmd_report(args: argparse.Namespace) -> dict:
             model = entry["ingest"]["embedding_model"]
             entry["published_semantic"] = PUBLISHED.get(model)
             runs.append(entry)
+    fresh = {run["ingest"]["volume"] for run in runs}
+    if RESULTS.exists():
+        kept = [run for run in json.loads(RESULTS.read_text()).get("runs", []) if run["ingest"]["volume"] not in fresh]
+        runs = kept + runs
     report = {
         "summary": _summary(runs),
         "dataset": "BEIR scifact v1.0.0, test split (300 queries, 5,183 documents)",
@@ -355,6 +393,9 @@ def cmd_report(args: argparse.Namespace) -> dict:
         "pipeline": "local connector → Prefect load flow → unstructured parse → chunk → embed → Milvus Lite 2.5.1 "
                     "(dense FLAT/COSINE, BM25 sparse), search k=100, chunk hits → documents by max score",
         "metrics": "nDCG@10 (linear gain, log2 discount, trec_eval semantics), Recall@100; mean over 300 queries",
+        "fusion": "hybrid = the server default (indexers.fusion); 'hybrid w=x' = weighted x·cos + (1−x)·bm25/best; "
+                  "'hybrid rrf' = RRF k=60 normalised to 0–1 (the three modes in evaluations before the fusion "
+                  "change were plain RRF)",
         "published": PUBLISHED, "runs": runs, "notes": args.note or [],
         "bm25_analyzer_comparison": (json.loads((args.work / "analyzers.json").read_text())
                                      if (args.work / "analyzers.json").exists() else None),
@@ -382,10 +423,10 @@ def _summary(runs: list[dict]) -> list[dict]:
             elif strategy == "full_text":
                 row["published_ndcg@10"] = "0.6647-0.6874"
                 row["within_0.02"] = 0.6647 - 0.02 <= metrics["ndcg@10"] <= 0.68736 + 0.02
-            elif strategy == "hybrid" and {"semantic", "full_text"} <= set(got):
-                row["target"] = ">= 0.70 and above both single strategies"
-                row["meets_target"] = metrics["ndcg@10"] >= 0.70 and all(
-                    metrics["ndcg@10"] > got[s]["ndcg@10"] for s in ("semantic", "full_text"))
+            elif strategy.startswith("hybrid") and {"semantic", "full_text"} <= set(got):
+                best_single = max(got[s]["ndcg@10"] for s in ("semantic", "full_text"))
+                row["target"] = ">= 0.70 and >= max(semantic, full_text) + 0.01"
+                row["meets_target"] = metrics["ndcg@10"] >= 0.70 and metrics["ndcg@10"] >= best_single + 0.01
             rows.append({k: v for k, v in row.items() if k not in ("seconds", "queries_without_hits", "unmapped_hits")})
     return rows
 
@@ -400,6 +441,8 @@ def main() -> None:
     parser.add_argument("--k", type=int, default=100)
     parser.add_argument("--rrf-k", type=int, default=60)
     parser.add_argument("--strategies", nargs="*")
+    parser.add_argument("--fusions", nargs="*", default=["0.2", "0.3", "0.4", "0.5", "0.6", "0.7", "0.8", "rrf"],
+                        help="extra hybrid runs: dense weights and/or rrf")
     parser.add_argument("--note", action="append")
     args = parser.parse_args()
     args.model = MODEL_ALIASES.get(args.model.lower(), args.model)

@@ -41,6 +41,13 @@ class Fusion:
             raise ValidationFailed("fusion dense_weight must be between 0 and 1")
 
 
+def stored(method: str | None, dense_weight: float | None) -> Fusion | None:
+    """A volume's stored setting (either column may be NULL = the default) as a Fusion; None when unset."""
+    if method is None and dense_weight is None:
+        return None
+    return Fusion(method or DEFAULT_METHOD, DEFAULT_DENSE_WEIGHT if dense_weight is None else float(dense_weight))
+
+
 def candidates(k: int) -> int:
     """How many hits each leg contributes in hybrid mode."""
     return max(HYBRID_CANDIDATES, k)

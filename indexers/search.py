@@ -60,11 +60,13 @@ class SearchVolume(Protocol):
 
 @dataclass
 class Target:
-    """One volume to search, with what must never come back from it (disabled documents and segments)."""
+    """One volume to search, with what must never come back from it (disabled documents and segments)
+    and its own hybrid fusion (None = the default), used when the request names none."""
 
     volume: SearchVolume
     exclude_doc_ids: Sequence[str] = ()
     exclude_chunk_ids: Sequence[str] = ()
+    fusion: Fusion | None = None
 
 
 def check_request(query: str, mode: str, k: int, rrf_k: int) -> None:
@@ -84,9 +86,10 @@ def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid
                    flt: ChunkFilter | None = None, clause: MilvusExpr | None = None,
                    fusion: Fusion | None = None) -> list[SearchHit]:
     """Top-``k`` chunks over several volumes, each with its 0–1 score; ``flt`` and ``clause`` restrict
-    every volume; ``fusion`` says how hybrid combines its legs (default: weighted, w = 0.5)."""
+    every volume; ``fusion`` says how hybrid combines its legs for every volume, else each target's
+    own (else the default). A candidate is fused by its volume's setting; all are 0–1."""
     check_request(query, mode, k, rrf_k)
-    fusion = fusion or Fusion()
+    fusions = {t.volume.id: fusion or t.fusion or Fusion() for t in targets}
     base = flt or ChunkFilter()
     fetch = k if mode != "hybrid" else candidates(k)
     dense: dict[Key, float] = {}
@@ -116,8 +119,10 @@ def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid
         legs.append((volume, store, vflt, vector))
     dense_ranked = _ranked(dense)
     sparse_ranked = _ranked(sparse)
-    if mode == "hybrid" and fusion.method == "weighted":
-        for volume, store, vflt, vector in legs:  # complete each candidate's missing leg
+    if mode == "hybrid":
+        for volume, store, vflt, vector in legs:  # complete each weighted candidate's missing leg
+            if fusions[volume.id].method != "weighted":
+                continue
             mine = [key for key in raws if key[0] == volume.id]
             _complete(dense, raws, volume, store, vflt, query, vector, "semantic",
                       [key for key in mine if key not in dense], cosine_score)
@@ -135,10 +140,8 @@ def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid
         scores = dense
     elif mode == "full_text":
         scores = normalise_bm25(sparse)
-    elif fusion.method == "rrf":
-        scores = rrf(dense_ranked[:fetch], sparse_ranked[:fetch], rrf_k)
     else:
-        scores = weighted(dense, normalise_bm25(sparse), fusion.dense_weight)
+        scores = _fuse(dense, sparse, dense_ranked[:fetch], sparse_ranked[:fetch], rrf_k, fusions)
     ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
     if score_threshold is not None:
         ranked = [(key, score) for key, score in ranked if score >= score_threshold]
@@ -146,6 +149,22 @@ def search_targets(query: str, targets: Sequence[Target], *, mode: str = "hybrid
 
 
 Key = tuple[str, str]  # (volume id, chunk id): ids from different volumes never merge
+
+
+def _fuse(dense: dict[Key, float], sparse: dict[Key, float], dense_ranked: list[Key], sparse_ranked: list[Key],
+          rrf_k: int, fusions: dict[str, Fusion]) -> dict[Key, float]:
+    """Hybrid scores: each candidate fused by its own volume's method and weight."""
+    by_rrf = rrf(dense_ranked, sparse_ranked, rrf_k) if any(f.method == "rrf" for f in fusions.values()) else {}
+    bm25 = normalise_bm25(sparse)
+    scores: dict[Key, float] = {}
+    for key in {*dense, *sparse}:
+        chosen = fusions[key[0]]
+        if chosen.method == "rrf":
+            if key in by_rrf:
+                scores[key] = by_rrf[key]
+        else:
+            scores[key] = weighted({key: dense.get(key, 0.0)}, {key: bm25.get(key, 0.0)}, chosen.dense_weight)[key]
+    return scores
 
 
 def _collect(into: dict[Key, float], raws: dict[Key, tuple[Any, dict]], volume: Any, hits: list[dict],

@@ -16,6 +16,7 @@ from ingestflow.api import moi_presenters as shapes
 from ingestflow.api import uploads
 from ingestflow.api.deps import ApiUser
 from ingestflow.api.envelope import ERRORS, NOT_SUPPORTED, Envelope, ok
+from ingestflow.api.presenters import fusion_of
 from ingestflow.api.routes.volumes import embedding_dimension
 from ingestflow.api.schemas.moi import (
     CommonCondition, DeletedIds, FileCreate, FileCreated, FileLink, FileList, FileLinkBody, FileListBody,
@@ -38,7 +39,8 @@ FILTERS = ("volume_id", "parent_id", "file_name", "name", "file_type", "type", "
 def create_volume(body: VolumeCreate) -> dict:
     """A volume with the server's embedding model; ``database_id`` is accepted and ignored (one fixed database)."""
     model = get_settings().embedding_model
-    volume = moi_volumes.create_volume(body.name, body.description, model, embedding_dimension(model))
+    volume = moi_volumes.create_volume(body.name, body.description, model, embedding_dimension(model),
+                                       fusion=fusion_of(body.fusion))
     return ok({"id": volume.id})
 
 
@@ -50,8 +52,9 @@ def volume_info(body: IdBody) -> dict:
 
 @router.post("/volume/update", response_model=Envelope[IdOut])
 def update_volume(body: VolumeUpdate) -> dict:
-    """Rename a volume and/or change its description."""
-    return ok({"id": moi_volumes.update_volume(body.id, body.name, body.description).id})
+    """Rename a volume and/or change its description or (ingestflow extension) its hybrid fusion."""
+    fusion = fusion_of(body.fusion) if "fusion" in body.model_fields_set else moi_volumes.KEEP
+    return ok({"id": moi_volumes.update_volume(body.id, body.name, body.description, fusion).id})
 
 
 @router.post("/volume/delete", response_model=Envelope[IdOut])

@@ -13,7 +13,6 @@ from ingestflow.api.schemas.search import (
     SearchRequest, SearchResponse,
 )
 from ingestflow.catalog.knowledge import record_search
-from ingestflow.indexers.fusion import Fusion
 from ingestflow.services import search as search_service
 from ingestflow.services.search import SearchRequest as Search
 
@@ -31,7 +30,7 @@ def search(body: SearchRequest, caller: CallerDep, background: BackgroundTasks) 
     filters = body.filters
     hits = search_service.search(caller, Search(
         query=body.query, volume_ids=body.volumes(), mode=body.retrieval_strategy, k=body.k, score=body.score,
-        rrf_k=body.rrf_k, fusion=Fusion(body.fusion.method, body.fusion.dense_weight) if body.fusion else None,
+        rrf_k=body.rrf_k, fusion=presenters.fusion_of(body.fusion),
         tenant_code=body.tenant_code or None, org_code=body.org_code or None,
         uri_prefix=filters.uri_prefix if filters else None, file_types=filters.file_types if filters else None,
         document_ids=filters.document_ids if filters else None, filter_expr=body.filter_expr), _recorder(background))

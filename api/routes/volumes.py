@@ -7,10 +7,14 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from ingestflow.api.envelope import ERRORS, Envelope, OkEnvelope, ok
+from ingestflow.api.presenters import fusion_of, fusion_public
 from ingestflow.api.schemas.common import Keyword, Page, parse_id
-from ingestflow.api.schemas.volumes import VolumeCreate, VolumeCreated, VolumeDelete, VolumeList, VolumeOne, VolumePublic
+from ingestflow.api.schemas.volumes import (
+    VolumeCreate, VolumeCreated, VolumeDelete, VolumeList, VolumeOne, VolumePublic, VolumeUpdate,
+)
 from ingestflow.catalog import catalog
 from ingestflow.errors import Conflict, IngestError, ValidationFailed
+from ingestflow.services import moi_volumes
 from ingestflow.services import tasks as task_service
 from ingestflow.settings import get_settings
 
@@ -36,7 +40,8 @@ def embedding_dimension(model: str) -> int:
 
 
 def _public(volume) -> VolumePublic:  # noqa: ANN001
-    return VolumePublic.model_validate(volume, from_attributes=True)
+    return VolumePublic.model_validate({**{k: getattr(volume, k) for k in VolumePublic.model_fields if k != "fusion"},
+                                        "fusion": fusion_public(volume)})
 
 
 @router.post("", response_model=Envelope[VolumeCreated])
@@ -47,10 +52,17 @@ def create_volume(body: VolumeCreate) -> dict:
         if c.volumes.by_name(body.name):
             raise Conflict(f"volume {body.name!r} already exists")
     dimension = embedding_dimension(model)
-    with catalog() as c:
-        volume = c.volumes.create(body.name, model, dimension, description=body.description,
-                                  tenant_code=body.tenant_code, org_code=body.org_code)
+    volume = moi_volumes.create_volume(body.name, body.description, model, dimension, tenant_code=body.tenant_code,
+                                       org_code=body.org_code, fusion=fusion_of(body.fusion))
     return ok({"volume_id": volume.id, "volume": _public(volume)})
+
+
+@router.post("/update", response_model=Envelope[VolumeOne])
+def update_volume(body: VolumeUpdate) -> dict:
+    """Rename a volume, change its description or its hybrid fusion (``fusion: null`` = the server default)."""
+    fusion = fusion_of(body.fusion) if "fusion" in body.model_fields_set else moi_volumes.KEEP
+    volume = moi_volumes.update_volume(body.volume_id, body.name, body.description, fusion)
+    return ok({"volume": _public(volume)})
 
 
 @router.get("/list", response_model=Envelope[VolumeList])

@@ -14,6 +14,7 @@ from pydantic import AliasChoices, BaseModel, BeforeValidator, ConfigDict, Field
 
 from ingestflow.api.schemas.common import Int64, IntId
 from ingestflow.limits import MAX_KEYWORD_CHARS, MAX_PAGE
+from ingestflow.api.schemas.search import FusionParams
 
 
 def _text_id(value: Any) -> str:
@@ -51,12 +52,15 @@ class VolumeCreate(MoiBody):
     name: str = Field(..., min_length=1, max_length=255)
     database_id: Any = Field(None, description="Accepted and ignored: every volume is in the one default database.")
     description: str = Field("", validation_alias=AliasChoices("description", "comment"))
+    fusion: FusionParams | None = Field(None, description="ingestflow extension: the volume's hybrid fusion.")
 
 
 class VolumeUpdate(MoiBody):
     id: ObjId = Field(validation_alias=AliasChoices("id", "volume_id"))
     name: str | None = Field(None, max_length=255)
     description: str | None = Field(None, validation_alias=AliasChoices("description", "comment"))
+    fusion: FusionParams | None = Field(None, description="ingestflow extension: the volume's hybrid fusion "
+                                        "(null = the server default); not sent = unchanged.")
 
 
 class FullPathBody(MoiBody):
@@ -161,6 +165,7 @@ class VolumeInfo(BaseModel):
     catalog_id: str
     embedding_model: str
     embedding_dim: int
+    fusion: FusionParams | None = None
     file_count: int
     folder_count: int
 

@@ -72,6 +72,9 @@ class Volume(Base):
     tenant_code: Mapped[str] = mapped_column(String(128), default="")
     org_code: Mapped[str] = mapped_column(String(128), default="")
     icon: Mapped[str] = mapped_column(Text, default="")  # seed 003 dataset icon (an image URL)
+    # hybrid fusion for searches that name none (None = the server default, ``indexers.fusion``)
+    fusion_method: Mapped[str | None] = mapped_column(String(16), nullable=True, default=None)
+    fusion_dense_weight: Mapped[float | None] = mapped_column(Float, nullable=True, default=None)
     created_at: Mapped[int] = mapped_column(BigInteger, default=now_ts)
     updated_at: Mapped[int] = mapped_column(BigInteger, default=now_ts, onupdate=now_ts)
 

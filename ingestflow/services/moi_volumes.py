@@ -15,6 +15,7 @@ from typing import Any
 from ingestflow.catalog import catalog
 from ingestflow.catalog.models import LoadTask, Volume, VolumeFile
 from ingestflow.errors import Conflict, IngestError, NotFound, ValidationFailed
+from ingestflow.indexers.fusion import Fusion
 from ingestflow.records import SourceType
 from ingestflow.services import connectors as connector_configs
 from ingestflow.services import tasks as task_service
@@ -49,12 +50,24 @@ def check_name(raw: Any, what: str = "name") -> str:
 
 # --- volumes ---------------------------------------------------------------------------------
 
-def create_volume(name: str, description: str, embedding_model: str, embedding_dim: int) -> Volume:
-    """A new volume (409 when the name is taken)."""
+KEEP: Any = object()  # ``update_volume(fusion=KEEP)``: leave the stored fusion as it is
+
+
+def fusion_columns(fusion: Fusion | None) -> dict[str, Any]:
+    """The volume columns that store ``fusion`` (None = NULL = the server default)."""
+    return {"fusion_method": fusion.method if fusion else None,
+            "fusion_dense_weight": float(fusion.dense_weight) if fusion else None}
+
+
+def create_volume(name: str, description: str, embedding_model: str, embedding_dim: int, *,
+                  tenant_code: str = "", org_code: str = "", fusion: Fusion | None = None) -> Volume:
+    """A new volume (409 when the name is taken), with its own hybrid fusion when given."""
     if not isinstance(name, str) or not name.strip():
         raise ValidationFailed("name: field required")
     with catalog() as c:
-        return c.volumes.create(name.strip(), embedding_model, embedding_dim, description=description or "")
+        volume = c.volumes.create(name.strip(), embedding_model, embedding_dim, description=description or "",
+                                  tenant_code=tenant_code, org_code=org_code)
+        return c.volumes.update(volume.id, **fusion_columns(fusion)) if fusion else volume
 
 
 def volume_view(volume_id: str) -> VolumeView:
@@ -65,8 +78,9 @@ def volume_view(volume_id: str) -> VolumeView:
         return VolumeView(volume, files, folders, c.workflow_refs.is_set(volume.id))
 
 
-def update_volume(volume_id: str, name: str | None, description: str | None) -> Volume:
-    """Rename a volume and/or change its description (its collection keeps its id-based name)."""
+def update_volume(volume_id: str, name: str | None, description: str | None, fusion: Fusion | None = KEEP) -> Volume:
+    """Rename a volume, change its description and/or its fusion (None = back to the server default);
+    its collection keeps its id-based name."""
     with catalog() as c:
         volume = c.volumes.get(volume_id)
         fields: dict[str, Any] = {}
@@ -79,6 +93,8 @@ def update_volume(volume_id: str, name: str | None, description: str | None) -> 
             fields["name"] = name
         if description is not None:
             fields["description"] = description
+        if fusion is not KEEP:
+            fields.update(fusion_columns(fusion))
         return c.volumes.update(volume.id, **fields) if fields else volume
 
 

@@ -17,7 +17,7 @@ from ingestflow.catalog import catalog
 from ingestflow.catalog.knowledge import record_search
 from ingestflow.errors import ValidationFailed
 from ingestflow.indexers.filter_expr import compile_filter
-from ingestflow.indexers.fusion import Fusion
+from ingestflow.indexers.fusion import Fusion, stored
 from ingestflow.indexers.milvus_store import ChunkFilter
 from ingestflow.indexers.search import SearchHit, Target, check_request, search_targets
 from ingestflow.tenancy import Scope
@@ -34,7 +34,7 @@ class SearchRequest:
     score: float | None = None
     vector_threshold: float | None = None
     rrf_k: int = 60
-    fusion: Fusion | None = None  # hybrid only; None = the default (weighted, w = 0.5)
+    fusion: Fusion | None = None  # hybrid only; None = each volume's stored setting, else the default
     tenant_code: str | None = None
     org_code: str | None = None
     uri_prefix: str | None = None
@@ -68,7 +68,8 @@ def search(scope: Scope, request: SearchRequest,
         for volume_id in dict.fromkeys(request.volume_ids):
             volume = c.volumes.get(volume_id)
             off_docs, off_chunks = c.documents.disabled(volume.id)
-            targets.append(Target(volume, off_docs, off_chunks))
+            own = stored(volume.fusion_method, volume.fusion_dense_weight)
+            targets.append(Target(volume, off_docs, off_chunks, own))
     hits = search_targets(request.query, targets, mode=request.mode, k=request.k, score_threshold=request.score,
                           vector_threshold=request.vector_threshold, rrf_k=request.rrf_k, flt=flt, clause=clause,
                           fusion=request.fusion)

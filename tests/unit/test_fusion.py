@@ -6,7 +6,7 @@ import pytest
 
 from ingestflow.errors import ValidationFailed
 from ingestflow.indexers.fusion import (
-    DEFAULT_DENSE_WEIGHT, Fusion, candidates, cosine_score, normalise_bm25, rrf, weighted,
+    DEFAULT_DENSE_WEIGHT, Fusion, candidates, cosine_score, normalise_bm25, rrf, stored, weighted,
 )
 
 
@@ -50,3 +50,11 @@ def test_candidates_per_leg() -> None:
 def test_bad_fusion_params_are_validation_errors(kwargs) -> None:
     with pytest.raises(ValidationFailed):
         Fusion(**kwargs)
+
+
+def test_a_volumes_stored_setting_fills_the_missing_column_with_the_default() -> None:
+    assert stored(None, None) is None  # unset: the server default applies
+    assert stored("rrf", None) == Fusion("rrf", DEFAULT_DENSE_WEIGHT)
+    assert stored(None, 0.3) == Fusion("weighted", 0.3)
+    with pytest.raises(ValidationFailed):
+        stored("sum", 0.5)

@@ -320,3 +320,46 @@ def test_dataset_detail_counts_documents_characters_and_hits(client, vols) -> No
     assert after["hit_count"] == everything["hit_count"] + 1
     mine = ok003(client.get(url, headers={"Authorization": f"Bearer {TENANT_KEY}", "moi-key": ""}))
     assert mine["document_count"] == len(SEARCH_CORPUS) and mine["character_count"] < after["character_count"]
+
+
+def test_a_volumes_own_fusion_is_used_unless_the_request_names_one(client, vols) -> None:
+    body = {"query": "高铁退票手续费", "volume_id": vols["main"], "k": 5, "tenant_code": "tenant-a"}
+
+    def ranked(**extra) -> list[tuple[str, float]]:  # noqa: ANN003
+        return [(r["chunk_id"], r["score"]) for r in _search(client, **body, **extra)]
+
+    dense, sparse = ranked(retrieval_strategy="semantic"), ranked(retrieval_strategy="full_text")
+    default = ranked(retrieval_strategy="hybrid")
+    by_rank = ranked(retrieval_strategy="hybrid", fusion={"method": "rrf"})
+    try:
+        got = ok_data(client.post("/volumes/update", json={"volume_id": vols["main"], "fusion": {"dense_weight": 1}}))
+        assert got["volume"]["fusion"] == {"method": "weighted", "dense_weight": 1.0}
+        assert ok_data(client.get("/volumes/get", params={"volume_id": vols["main"]}))["volume"]["fusion"] == {
+            "method": "weighted", "dense_weight": 1.0}
+        assert ranked(retrieval_strategy="hybrid") == dense  # w = 1: the dense leg alone
+        # the request's fusion overrides the volume's: w = 0 ranks as BM25 does
+        assert ranked(retrieval_strategy="hybrid", fusion={"dense_weight": 0})[0] == (sparse[0][0], 1.0)
+        # seed 000's update takes it too (an ingestflow extension), and its info shows it
+        ok_data(client.post("/catalog/volume/update", json={"id": vols["main"], "fusion": {"method": "rrf"}}))
+        info = ok_data(client.post("/catalog/volume/info", json={"id": vols["main"]}))
+        assert info["fusion"] == {"method": "rrf", "dense_weight": 0.5}
+        assert ranked(retrieval_strategy="hybrid") == by_rank
+        # bad settings are 400s that store nothing; a rename leaves the fusion alone
+        for bad in ({"method": "sum"}, {"dense_weight": -0.1}):
+            response = client.post("/volumes/update", json={"volume_id": vols["main"], "fusion": bad})
+            assert response.status_code == 400, bad
+        ok_data(client.post("/catalog/volume/update", json={"id": vols["main"], "description": "renamed"}))
+        assert cat.volume_named("search-vol").fusion_method == "rrf"
+    finally:
+        got = ok_data(client.post("/volumes/update", json={"volume_id": vols["main"], "fusion": None}))
+    assert got["volume"]["fusion"] is None and ranked(retrieval_strategy="hybrid") == default
+
+
+def test_a_volume_created_with_a_fusion_keeps_it(client) -> None:
+    created = ok_data(client.post("/volumes", json={"name": "fusion-vol", "fusion": {"dense_weight": 0.3}}))
+    assert created["volume"]["fusion"] == {"method": "weighted", "dense_weight": 0.3}
+    response = client.post("/volumes", json={"name": "fusion-vol-bad", "fusion": {"dense_weight": 3}})
+    assert response.status_code == 400 and cat.volume_named("fusion-vol-bad") is None
+    moi = ok_data(client.post("/catalog/volume/create", json={"name": "fusion-moi", "fusion": {"method": "rrf"}}))
+    assert cat.volume_named("fusion-moi").fusion_method == "rrf" and moi["id"]
+    assert ok_data(client.post("/volumes", json={"name": "plain-vol"}))["volume"]["fusion"] is None
