@@ -71,7 +71,7 @@ class Settings(BaseSettings):
     max_body_mb: float = Field(4.0, gt=0, description="Size limit of every request body but multipart uploads (JSON …) (MB); checked before the body is read.")
     max_inflated_mb: float = Field(256.0, gt=0, description="Zip-based files (docx/xlsx/pptx/odt/epub …): the most their parts may inflate to, declared and actual (MB); a file over it fails unparsed.")
     max_image_pixels: int = Field(89_478_485, ge=1, description="Largest image (and rendered PDF page) parsed or OCR'd, in pixels (Pillow's decompression-bomb limit); a larger image fails, a larger page is rendered smaller.")
-    parse_memory_mb: int = Field(2048, ge=0, description="Address-space ceiling (RLIMIT_AS) of each parse worker and its tesseract/LibreOffice children (MB); 0 = none. A file that needs more fails alone.")
+    parse_memory_mb: int = Field(3072, ge=0, description="Address-space ceiling (RLIMIT_AS) of each parse worker and its tesseract/LibreOffice children (MB); 0 = none. A file that needs more fails alone.")
     upload_store: str = Field("", description="Where uploads are stored: empty = data_dir/uploads; s3://bucket/prefix = an S3-compatible store (settings upload_s3__*).")
 
     link_ttl_s: int = Field(3600, ge=1, le=7 * 24 * 3600, description="Lifetime (s) of the signed download/preview links of MOI files.")
