@@ -12,8 +12,8 @@ request that carries a body:
 2. a ``Content-Length`` over the limit gets a 413 at once; a body without one (chunked) is counted as
    it streams and the request stops with a 413 at the limit — the app sees a disconnect.
 
-Limits: multipart bodies ``INGESTFLOW_MAX_UPLOAD_MB`` (+ 1 MiB for the form's other fields); every other
-body ``INGESTFLOW_MAX_BODY_MB``. The route itself still checks each uploaded file's size.
+Limits: multipart bodies of the upload routes ``INGESTFLOW_MAX_UPLOAD_MB`` (+ 1 MiB for the form's other
+fields); every other body ``INGESTFLOW_MAX_BODY_MB``. The route itself still checks each uploaded file's size.
 """
 
 from __future__ import annotations
@@ -37,22 +37,23 @@ FORM_FIELDS_BYTES = MIB
 """What a multipart body may hold besides its files (meta, dedup, VolumeID … and the part headers)."""
 
 
-def body_limit(content_type: str) -> tuple[int, str]:
-    """(bytes, setting) bounding a request body of this content type."""
+def body_limit(content_type: str, takes_uploads: bool) -> tuple[int, str]:
+    """(bytes, setting) bounding a request body of this content type (the upload limit only on upload routes)."""
     settings = get_settings()
-    if content_type.lower().startswith("multipart/"):
+    if takes_uploads and content_type.lower().startswith("multipart/"):
         return int(settings.max_upload_mb * MIB) + FORM_FIELDS_BYTES, "INGESTFLOW_MAX_UPLOAD_MB"
     return int(settings.max_body_mb * MIB), "INGESTFLOW_MAX_BODY_MB"
 
 
 class _AuthTable:
-    """Which key each operation requires, read once from the app's own OpenAPI security requirements
-    (``moi-key`` header or seed 003's Bearer): the same dependencies the routes run, declared once."""
+    """Which key each operation requires, and whether it takes multipart uploads, read once from the app's
+    own OpenAPI (security requirements: ``moi-key`` header or seed 003's Bearer; request body media types):
+    what the routes declare, declared once."""
 
     def __init__(self) -> None:
-        self._rows: list[tuple[re.Pattern[str], str, str]] | None = None
+        self._rows: list[tuple[re.Pattern[str], str, str, bool]] | None = None
 
-    def _build(self, app: Any) -> list[tuple[re.Pattern[str], str, str]]:
+    def _build(self, app: Any) -> list[tuple[re.Pattern[str], str, str, bool]]:
         schema = app.openapi()
         schemes = schema.get("components", {}).get("securitySchemes", {})
         rows = []
@@ -62,16 +63,17 @@ class _AuthTable:
                 kinds = {_kind(schemes.get(name, {})) for requirement in operation.get("security", [])
                          for name in requirement}
                 kind = "bearer" if "bearer" in kinds else "moi-key" if "moi-key" in kinds else ""
-                if kind:
-                    rows.append((regex, method.upper(), kind))
+                uploads = "multipart/form-data" in operation.get("requestBody", {}).get("content", {})
+                rows.append((regex, method.upper(), kind, uploads))
         return rows
 
-    def kind_of(self, scope: Scope) -> str:
-        """"moi-key", "bearer" or "" (a public route, or one the schema does not show)."""
+    def route(self, scope: Scope) -> tuple[str, bool]:
+        """(key kind: "moi-key", "bearer" or "" for a public route or one the schema does not show,
+        takes multipart uploads)."""
         if self._rows is None:
             self._rows = self._build(scope["app"])
         path, method = scope.get("path", ""), scope.get("method", "")
-        return next((kind for regex, m, kind in self._rows if m == method and regex.match(path)), "")
+        return next(((kind, up) for regex, m, kind, up in self._rows if m == method and regex.match(path)), ("", False))
 
 
 def _kind(scheme: dict[str, Any]) -> str:
@@ -120,9 +122,9 @@ class BodyLimits:
         if not length and b"transfer-encoding" not in headers:  # no body to guard
             await self.app(scope, receive, send)
             return
-        kind = self._auth.kind_of(scope)
+        kind, takes_uploads = self._auth.route(scope)
         family = seed003.NAME if kind == "bearer" else None
-        limit, setting = body_limit(headers.get(b"content-type", b"").decode("latin-1"))
+        limit, setting = body_limit(headers.get(b"content-type", b"").decode("latin-1"), takes_uploads)
         try:
             _check_key(kind, headers)
             if length is not None and length > limit:
