@@ -181,7 +181,6 @@ def test_an_image_over_the_pixel_limit_fails_before_ocr(tmp_path, settings_env) 
     assert os.path.getsize(tmp_path / "huge.png") < MB
 
 
-@pytest.mark.slow
 def test_bombs_in_a_load_fail_alone_and_the_other_files_are_indexed(prefect_server, tmp_path) -> None:
     """The real flow with the default limits: each bomb FAILED with its reason, the run completed, the rest indexed."""
     from PIL import Image
