@@ -14,6 +14,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ingestflow.api.deps import require_api_key, require_caller
 from ingestflow.api import seed003, seed004
+from ingestflow.api.body_limits import BodyLimits
 from ingestflow.api.envelope import error
 from ingestflow.api.routes import connectors, documents, health, search, tasks, volumes
 from ingestflow.api.routes import chat_uploads, connector_files, datasets, links, moi_catalog, moi_unsupported
@@ -135,6 +136,7 @@ def create_app() -> FastAPI:
         return JSONResponse(error("ErrInternal", f"internal error: {type(exc).__name__}"), status_code=500)
 
     _document_errors_as_400(app)
+    app.add_middleware(BodyLimits)  # key and size checked before any body byte is read
     app.include_router(health.router)
     secured = [Depends(require_api_key)]
     app.include_router(connectors.router, dependencies=secured)

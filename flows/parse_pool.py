@@ -18,9 +18,11 @@ import atexit
 import multiprocessing as mp
 import os
 import queue
+import shutil
 import signal
+import tempfile
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ingestflow import errors
@@ -39,6 +41,9 @@ class ParseJob:
     uri: str = ""
     name: str = ""
     ocr_languages: str = "chi_sim+eng"
+    tmp_dir: str = ""
+    """The job's temporary directory, made (and removed, even after a kill) by the parent; every temporary
+    file of the parse (the fetched copy, OCR page renders, LibreOffice output) goes in it."""
 
 
 def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
@@ -55,7 +60,9 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
     from ingestflow.connectors import build_connector
     from ingestflow.indexers.parsing import parse_file
 
-    tmp_dir = Path(tempfile.mkdtemp(prefix="ingestflow-"))
+    tmp_dir = Path(job.tmp_dir or tempfile.mkdtemp(prefix="ingestflow-"))
+    saved = tempfile.tempdir, os.environ.get("TMPDIR")
+    tempfile.tempdir = os.environ["TMPDIR"] = str(tmp_dir)  # this parse's temp files (and its children's) go here
     try:
         suffix = Path(job.name).suffix.lower()
         local = tmp_dir / ("doc" + (suffix if len(suffix) <= 32 else ""))  # a 255-byte name's "suffix" would not fit
@@ -67,6 +74,11 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
         version = before if not version_of or version_of(job.uri) == before else ""
         return parse_file(local, job.name, ocr_languages=job.ocr_languages), local.stat().st_size, version
     finally:
+        tempfile.tempdir = saved[0]
+        if saved[1] is None:
+            os.environ.pop("TMPDIR", None)
+        else:
+            os.environ["TMPDIR"] = saved[1]
         shutil.rmtree(tmp_dir, ignore_errors=True)
 
 
@@ -90,12 +102,30 @@ def _warm_up() -> None:  # pragma: no cover - runs in the child
         pass
 
 
+def _limit_memory() -> int:  # pragma: no cover - runs in the child
+    """The address-space ceiling (RLIMIT_AS, ``parse_memory_mb``) of this worker and its tesseract/LibreOffice
+    children: an allocation past it fails (MemoryError) instead of taking the host. Also Pillow's pixel limit."""
+    import resource
+
+    from ingestflow.indexers.file_limits import apply_pillow_limit
+    from ingestflow.settings import get_settings
+
+    apply_pillow_limit()
+    ceiling_mb = get_settings().parse_memory_mb
+    if ceiling_mb:
+        _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+        limit = ceiling_mb * 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limit, limit if hard == resource.RLIM_INFINITY else min(limit, hard)))
+    return ceiling_mb
+
+
 def _worker_main(conn: Any, nice: int = 0) -> None:  # pragma: no cover - runs in the child
     """Serve jobs until the pipe closes; errors travel back as (class name, message)."""
     os.setpgrp()  # own group: a kill on timeout also takes tesseract/soffice children
     if nice:
         os.nice(nice)  # embedding (the load's bottleneck on text files) goes first; parsing takes the rest
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle
+    ceiling_mb = _limit_memory()
     _warm_up()
     conn.send(("ready",))  # the parent starts a job's clock only after this
     while True:
@@ -105,6 +135,9 @@ def _worker_main(conn: Any, nice: int = 0) -> None:  # pragma: no cover - runs i
             return
         try:
             conn.send(("ok", _run_job(job)))
+        except MemoryError:
+            conn.send(("err", "ParseMemoryExceeded", f"{job.name!r}: parsing needed more than the parse worker's "
+                       f"memory ceiling of {ceiling_mb} MB (INGESTFLOW_PARSE_MEMORY_MB)", False))
         except IngestError as exc:
             conn.send(("err", type(exc).__name__, exc.message, exc.retryable))
         except Exception as exc:  # noqa: BLE001 - any parser failure is this file's failure
@@ -170,8 +203,12 @@ class ParsePool:
             self._all.discard(worker)
 
     def run(self, job: ParseJob, timeout_s: float) -> tuple[list[Section], int, str]:
-        """Fetch and parse one item in a worker; kill and replace the worker past ``timeout_s``."""
+        """Fetch and parse one item in a worker; kill and replace the worker past ``timeout_s``.
+
+        The job's temporary directory is made here and removed here after the job, whatever happened to the
+        worker: a SIGKILL skips the worker's own clean-up."""
         worker = self._idle.get()
+        job = replace(job, tmp_dir=tempfile.mkdtemp(prefix="ingestflow-parse-"))
         if worker.proc.exitcode is not None:  # died while idle (OOM killer…): not this file's fault
             self._retire(worker)
             worker = self._spawn()
@@ -186,7 +223,8 @@ class ParsePool:
             except (EOFError, OSError):
                 worker.proc.join(timeout=5)
                 raise ParserCrashed(f"{job.name!r}: the parser process died (exit code {worker.proc.exitcode})") from None
-            healthy = True
+            # a worker that ran out of memory may keep a fragmented heap: replace it
+            healthy = not (reply[0] == "err" and reply[1] == "ParseMemoryExceeded")
         except (BrokenPipeError, EOFError, OSError) as exc:
             raise ParserCrashed(f"{job.name!r}: the parser process was lost ({type(exc).__name__})") from None
         finally:
@@ -194,6 +232,7 @@ class ParsePool:
                 self._retire(worker)
                 worker = self._spawn()
             self._idle.put(worker)
+            shutil.rmtree(job.tmp_dir, ignore_errors=True)  # after the kill: nothing writes there any more
         if reply[0] == "ok":
             return reply[1]
         raise _rebuild(*reply[1:])

@@ -23,7 +23,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ingestflow.errors import ParseError, UnsupportedFile
+from ingestflow.errors import FileTooLarge, ParseError, UnsupportedFile
+from ingestflow.indexers.file_limits import check_image_pixels
 from ingestflow.records import Section
 from ingestflow.settings import get_settings
 
@@ -163,7 +164,10 @@ def ocr_image(path: Path, name: str, languages: str) -> list[Section]:
 
     try:
         with Image.open(path) as img:
+            check_image_pixels(*img.size, name)  # before tesseract decodes it
             img.verify()
+    except Image.DecompressionBombError as exc:  # Pillow's own check (past twice its limit) came first
+        raise FileTooLarge(f"{name!r}: {exc} (INGESTFLOW_MAX_IMAGE_PIXELS)") from None
     except (UnidentifiedImageError, OSError) as exc:
         raise ParseError(f"cannot read image {name!r}: {type(exc).__name__}") from None
     return _paragraphs(ocr_image_file(path, languages), 1)
@@ -173,35 +177,48 @@ def ocr_pdf_pages(path: Path, pages: list[int], languages: str, workers: int | N
                   timeout_s: float | None = None) -> list[Section]:
     """OCR the given 1-based pages of a PDF rendered at 300 dpi, pages in parallel.
 
-    A page that fails (tesseract error or ``timeout_s``, default the ``ocr_page_timeout_s`` setting) is left out
-    and the other pages survive; only when every page fails is it a ``ParseError`` with the reasons.
+    Each page is rendered, read and deleted in turn (at most ``workers`` renders exist at once, so a
+    killed parse leaves little behind and a long PDF never needs its whole render on disk). A page that
+    fails (tesseract error or ``timeout_s``, default the ``ocr_page_timeout_s`` setting) is left out and
+    the other pages survive; only when every page fails is it a ``ParseError`` with the reasons.
     """
+    import threading
+
     import pypdfium2 as pdfium
 
     tmp = Path(tempfile.mkdtemp(prefix="ingestflow-ocr-"))
+    pdf = pdfium.PdfDocument(str(path))
+    render_lock = threading.Lock()  # pdfium is not thread-safe: one render at a time, OCR in parallel
+    errors: list[str] = []
+
+    def run(page_no: int) -> list[Section]:
+        image_path = tmp / f"p{page_no}.png"
+        try:
+            with render_lock:
+                page = pdf[page_no - 1]
+                bitmap = page.render(scale=render_scale(*page.get_size()), grayscale=True)
+                bitmap.to_pil().save(image_path)
+            return _paragraphs(ocr_image_file(image_path, languages, timeout_s), page_no)
+        except ParseError as exc:
+            errors.append(f"page {page_no}: {exc.message}")
+            return []
+        finally:
+            image_path.unlink(missing_ok=True)
+
     try:
-        pdf = pdfium.PdfDocument(str(path))
-        images = []
-        for page_no in pages:
-            bitmap = pdf[page_no - 1].render(scale=RENDER_DPI / 72, grayscale=True)
-            image_path = tmp / f"p{page_no}.png"
-            bitmap.to_pil().save(image_path)
-            images.append((page_no, image_path))
-        pdf.close()
-        errors: list[str] = []
-
-        def run(item: tuple[int, Path]) -> list[Section]:
-            page_no, image_path = item
-            try:
-                return _paragraphs(ocr_image_file(image_path, languages, timeout_s), page_no)
-            except ParseError as exc:
-                errors.append(f"page {page_no}: {exc.message}")
-                return []
-
         with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 2) as pool:
-            sections = [s for page_sections in pool.map(run, images) for s in page_sections]
-        if errors and len(errors) == len(pages):
-            raise ParseError("OCR failed on every page: " + "; ".join(errors[:3]))
-        return sections
+            sections = [s for page_sections in pool.map(run, pages) for s in page_sections]
     finally:
+        pdf.close()
         shutil.rmtree(tmp, ignore_errors=True)
+    if errors and len(errors) == len(pages):
+        raise ParseError("OCR failed on every page: " + "; ".join(errors[:3]))
+    return sections
+
+
+def render_scale(width_pt: float, height_pt: float) -> float:
+    """The render scale of a page: 300 dpi, or less when that would pass ``max_image_pixels``."""
+    scale = RENDER_DPI / 72
+    pixels = width_pt * scale * height_pt * scale
+    limit = get_settings().max_image_pixels
+    return scale if pixels <= limit else scale * (limit / pixels) ** 0.5

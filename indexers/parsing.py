@@ -30,6 +30,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingestflow.errors import ParseError, UnsupportedFile
+from ingestflow.indexers.file_limits import ZIP_BASED, check_inflated_size
 from ingestflow.records import Section
 from ingestflow.settings import get_settings
 
@@ -160,7 +161,7 @@ def _run_unstructured(fn: Callable, path: Path, name: str, **kwargs) -> list[Sec
     kwargs.setdefault("languages", [""])  # no language detection: we never use it
     try:
         elements = fn(filename=str(path), **kwargs)
-    except ParseError:
+    except (ParseError, MemoryError):  # MemoryError: the worker's memory ceiling, reported as such
         raise
     except Exception as exc:  # noqa: BLE001 - every library error means "this file is unreadable"
         raise ParseError(f"cannot parse {name!r}: {type(exc).__name__}: {str(exc)[:200]}") from None
@@ -237,6 +238,8 @@ def parse_file(path: Path, name: str, *, ocr_languages: str = "chi_sim+eng") -> 
         raise UnsupportedFile(f"unsupported type: {ext.lstrip('.').upper()} is audio/video; ingestflow has no parser for it")
     if path.stat().st_size == 0:
         raise ParseError(f"{name!r} is empty")
+    if ext in ZIP_BASED:
+        check_inflated_size(path, name)  # a decompression bomb fails here, before any parser inflates it
     if ext == ".pdf":
         sections = parse_pdf(path, name, ocr_languages)
     elif ext in IMAGES:

@@ -17,7 +17,9 @@
     │   ├── UnsupportedFile          422  a file type with no parser (e.g. audio)
     │   └── ParseError               422  a file that could not be parsed (corrupt, empty)
     │       ├── ParseTimeout         422  fetch + parse ran past its time limit; the worker was killed
-    │       └── ParserCrashed        422  the parse worker died on the file (segfault, out of memory)
+    │       ├── ParserCrashed        422  the parse worker died on the file (segfault, out of memory)
+    │       └── FileTooLarge         422  over an input limit (inflated size, image pixels, parse memory)
+    │           └── ParseMemoryExceeded 422  parsing hit the parse worker's memory ceiling
     ├── ModelNotAvailable            500  embedding model not installed / not loadable
     └── SecretKeyError               500  stored connector secrets do not decrypt with the configured key(s)
 
@@ -162,6 +164,18 @@ class ParserCrashed(ParseError):
     """The parse worker died on a file (segfault, out of memory)."""
 
     code = "ErrParserCrashed"
+
+
+class FileTooLarge(ParseError):
+    """A file over an input limit: zip parts inflating past their limit, an image over its pixel limit."""
+
+    code = "ErrFileTooLarge"
+
+
+class ParseMemoryExceeded(FileTooLarge):
+    """Parsing a file needed more memory than the parse worker's ceiling (the worker is replaced)."""
+
+    code = "ErrParseMemoryExceeded"
 
 
 class ModelNotAvailable(IngestError):

@@ -68,7 +68,11 @@ class Settings(BaseSettings):
     timezone: str = Field("UTC", description="Timezone of daily schedules.")
     daily_hour: int = Field(2, ge=0, le=23, description="Hour of day (in ``timezone``) of daily schedules.")
 
-    max_upload_mb: float = Field(200.0, gt=0, description="Size limit of one uploaded file (MB).")
+    max_upload_mb: float = Field(200.0, gt=0, description="Size limit of one uploaded file, and of one multipart upload request (+ 1 MiB for its other fields) (MB).")
+    max_body_mb: float = Field(4.0, gt=0, description="Size limit of every request body but multipart uploads (JSON …) (MB); checked before the body is read.")
+    max_inflated_mb: float = Field(256.0, gt=0, description="Zip-based files (docx/xlsx/pptx/odt/epub …): the most their parts may inflate to, declared and actual (MB); a file over it fails unparsed.")
+    max_image_pixels: int = Field(89_478_485, ge=1, description="Largest image (and rendered PDF page) parsed or OCR'd, in pixels (Pillow's decompression-bomb limit); a larger image fails, a larger page is rendered smaller.")
+    parse_memory_mb: int = Field(3072, ge=0, description="Address-space ceiling (RLIMIT_AS) of each parse worker and its tesseract/LibreOffice children (MB); 0 = none. A file that needs more fails alone.")
     seed003_max_upload_mb: float = Field(15.0, gt=0, description="Size limit of one file of seed 003's POST /upload-files/file and /upload-files/image (MB).")
     upload_store: str = Field("", description="Where uploads are stored: empty = data_dir/uploads; s3://bucket/prefix = an S3-compatible store (settings upload_s3__*).")
 
