@@ -6,6 +6,8 @@ Run: ``uvicorn ingestflow.api.main:create_app --factory`` (or ``ingestflow api``
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -69,10 +71,22 @@ def _in_seed003(request: Request) -> bool:
     return getattr(request.state, "family", None) == seed003.NAME
 
 
+@asynccontextmanager
+async def _reaper_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves, a background thread closes dead runs (expired run leases)."""
+    from ingestflow.orchestration.reaper import Reaper
+
+    app.state.reaper = Reaper().start()
+    try:
+        yield
+    finally:
+        app.state.reaper.stop()
+
+
 def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
-    app = FastAPI(title="ingestflow", version="0.1.0",
+    app = FastAPI(title="ingestflow", version="0.1.0", lifespan=_reaper_lifespan,
                   description="Seed-002 data-ingestion API: connectors, volumes and load tasks, run by Prefect.")
 
     @app.exception_handler(IngestError)

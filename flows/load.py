@@ -14,8 +14,9 @@ One failed file never stops the others: it is marked failed (status 4) with its 
 no new work and ends failed, and the next run retries them.
 Chunk ids are deterministic, writes are upserts, and a file's old chunks are removed only
 after its new ones are written, so re-running (or resuming after a crash) never duplicates
-chunks. Files a dead run left waiting / parsing / indexing are redone by the next run;
-``flows/run_guard.py`` has the overlap and missed-run rules. State changes go through
+chunks. A run holds its task's lease (heartbeat) while it works; a dead run's files are put back to waiting
+by the reaper and redone by the next run. ``flows/run_guard.py`` has the lease, reaper, overlap and
+missed-run rules. State changes go through
 ``catalog.lifecycle``.
 """
 
@@ -264,15 +265,22 @@ def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]
     flow_run_id = str(flow_run.id) if flow_run.id else None
     ctx = task_context(task_id, refresh=True)
     ctx.embedder()  # a missing model fails the run up front, with the message naming what to install
-    lock = run_guard.acquire(task_id)
-    if lock is None:
+    _reap_dead_runs()
+    lease = run_guard.RunLease(task_id, worker_name(), flow_run_id)
+    if not lease.acquire():
         return _skipped(task_id, flow_run_id, "another run of this task is in flight")
     try:
-        with catalog() as c:
-            c.runs.close_dead(task_id, "its process died before it finished (found by the next run)")
-        return _run(ctx, file_ids, flow_run_id)
+        return _run(ctx, file_ids, flow_run_id, lease)
     finally:
-        run_guard.release(lock)
+        lease.release()
+
+
+def _reap_dead_runs() -> None:
+    """Every run start closes the dead runs of all tasks (the API's reaper does it on a timer too)."""
+    try:
+        run_guard.reap()
+    except Exception:  # noqa: BLE001 - reaping is a service to others; this run goes on
+        get_run_logger().warning("could not reap dead runs", exc_info=True)
 
 
 def _skipped(task_id: str, flow_run_id: str | None, why: str) -> dict[str, Any]:
@@ -294,7 +302,8 @@ def _skip_reason(ctx: TaskContext, file_ids: list[str] | None) -> str:
     return ""
 
 
-def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) -> dict[str, Any]:
+def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
+         lease: run_guard.RunLease) -> dict[str, Any]:
     logger = get_run_logger()
     task_id = ctx.task.id
     if skip := _skip_reason(ctx, file_ids):
@@ -303,6 +312,7 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
     with catalog() as c:
         run_id = c.runs.start(task_id, flow_run_id).id
         lifecycle.run_started(c, ctx.task)
+    lease.started(run_id)
     stats = LoadStats()
     try:
         ctx.store().exists()  # Milvus down at start: fail fast (within dependency_timeout_s), touch no file
@@ -317,7 +327,7 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
     except BaseException as exc:
         with catalog() as c:
             c.runs.finish(run_id, "failed", error=reason_of(exc), **stats.as_dict())
-            lifecycle.run_finished(c, task_id)
+            lifecycle.run_finished(c, task_id, ok=False)
         raise
     counts = plan.counts
     error = plan.listing_error
@@ -329,7 +339,7 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
                       files_added=counts.get("new", 0), files_changed=counts.get("changed", 0) + counts.get("retry", 0),
                       files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=error,
                       **stats.as_dict())
-        lifecycle.run_finished(c, task_id)
+        lifecycle.run_finished(c, task_id, ok=not pipeline.outage)
     summary = {"task_id": task_id, "run_id": run_id, "worker": worker_name(), **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,
                "listing_error": plan.listing_error, "error": error}
     _publish_artifact(summary)

@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from ingestflow.catalog.base import Repository
 from ingestflow.catalog.models import TaskFile, now_ts
 from ingestflow.errors import NotFound
+from ingestflow.records import FileStatus
 
 
 @dataclass(frozen=True)
@@ -66,6 +67,12 @@ class TaskFiles(Repository[TaskFile]):
         if ids:
             self.s.execute(update(TaskFile).where(TaskFile.id.in_(ids))
                            .values(attempts=TaskFile.attempts + 1, worker=worker[:255], updated_at=now_ts()))
+
+    def in_flight(self, task_id: str) -> list[FileRef]:
+        """The task's files a run was working on (parsing or indexing)."""
+        rows = self.s.execute(select(*REF_COLUMNS).where(TaskFile.task_id == str(task_id),
+                                                         TaskFile.status == int(FileStatus.PROCESSING)))
+        return [ref_of(r) for r in rows]
 
     def delete(self, file_ids: Iterable[str]) -> None:
         """Remove file rows."""

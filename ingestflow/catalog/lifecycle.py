@@ -150,12 +150,13 @@ def run_started(c: Catalog, task: LoadTask) -> None:
         c.tasks.update(task.id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
 
 
-def run_finished(c: Catalog, task_id: str) -> TaskStatus:
-    """After a run: pausing → paused; a run-once task → completed; a scheduled one stays runnable."""
+def run_finished(c: Catalog, task_id: str, ok: bool = True) -> TaskStatus:
+    """After a run: pausing → paused; a run-once task → completed when ``ok``, else runnable again (its
+    files are still due: an outage or a crash is not the task's end); a scheduled one stays runnable."""
     task = c.tasks.get(task_id)
     if is_paused(task):
         status = TaskStatus.PAUSED
-    elif task.source.load_mode.run_once:
+    elif task.source.load_mode.run_once and ok:
         status = TaskStatus.COMPLETED
     else:
         status = TaskStatus.RUNNING
@@ -166,3 +167,15 @@ def run_finished(c: Catalog, task_id: str) -> TaskStatus:
 def rerun_requested(c: Catalog, task: LoadTask) -> None:
     """A run-once task asked to run again (its uris or mode changed): runnable."""
     c.tasks.update(task.id, status=int(TaskStatus.RUNNING))
+
+
+def run_crashed(c: Catalog, task_id: str, reason: str) -> int:
+    """A run whose process died (its lease expired): its catalog run(s) closed as crashed with the
+    reason, the files it had in flight waiting again (the next run redoes them), the task runnable.
+    Returns how many files were put back."""
+    c.runs.close_dead(task_id, reason)
+    refs = c.files.in_flight(task_id)
+    c.files.mark(deferred(refs, reason))
+    if c.tasks.find(task_id) is not None:
+        run_finished(c, task_id, ok=False)
+    return len(refs)

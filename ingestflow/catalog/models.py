@@ -152,6 +152,24 @@ class LoadRun(Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
+class RunLease(Base):
+    """The lease of a task's run in flight: one row per task, held while its holder heartbeats.
+
+    Taking it is one conditional write (insert, or update of an expired row), so it holds across
+    hosts; a row past ``expires_at`` belongs to a dead run, which the reaper closes."""
+
+    __tablename__ = "run_leases"
+
+    task_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))  # the holder's secret-less identity: only it renews or releases
+    run_id: Mapped[str] = mapped_column(String(20), default="")  # the catalog run (load_runs.id), once started
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder: Mapped[str] = mapped_column(String(255), default="")  # host/worker
+    acquired_at: Mapped[float] = mapped_column(Float)
+    renewed_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
+
+
 class SegmentState(Base):
     """Per-segment state the chunk in Milvus does not hold (seed 003 §4.15–4.20). Rows are lazy:
     a chunk without one is enabled, never hit, loaded by a flow."""
