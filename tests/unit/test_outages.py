@@ -178,3 +178,19 @@ def test_a_file_edited_after_the_listing_is_recorded_under_the_version_read() ->
     assert done == {"f0": "v1", "f1": "v2", "f2": "v1"}  # "" = unknown: the listed version stays
     (update,) = [lifecycle.completed(FileRef("1", "d1", "f1", "f1.txt", 1, "v2"), 1, "fp")]
     assert update["source_version"] == "v2" and update["indexed_version"] == lifecycle.indexed_as("v2", "fp")
+
+
+def test_a_catalog_that_cannot_be_reached_is_an_outage_and_reads_as_a_sentence() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from ingestflow.flows.pipeline import reason_of
+
+    locked = OperationalError("UPDATE task_files …", {}, sqlite3.OperationalError("database is locked"))
+    assert is_outage(locked)
+    assert reason_of(locked) == "the catalog database is unavailable (OperationalError: database is locked)"
+    assert "UPDATE" not in reason_of(locked)  # no statement, no parameters
+    bad_sql = ProgrammingError("SELECT nope", {}, sqlite3.ProgrammingError("no such column"))
+    assert not is_outage(bad_sql)  # our own bug is not something to wait out
+
