@@ -81,7 +81,8 @@ class ListingPlan:
 def list_source(task_id: str, only_file_ids: list[str] | None = None) -> ListingPlan:
     """List the task's uris and diff them against the catalog; returns the files to (re)process."""
     ctx = task_context(task_id)
-    plan = ListingPlan(counts={"listed": 0, "new": 0, "changed": 0, "unchanged": 0, "retry": 0, "failed": 0})
+    plan = ListingPlan(counts={"listed": 0, "new": 0, "changed": 0, "unchanged": 0, "retry": 0, "failed": 0,
+                               "backoff": 0})
     if only_file_ids:
         with catalog() as c:
             plan.to_process = c.files.refs(only_file_ids)
@@ -230,7 +231,8 @@ class CatalogLedger:
 
     def deferred(self, refs: list[FileRef], reason: str) -> None:
         with catalog() as c:
-            c.files.mark(lifecycle.deferred(refs, reason))
+            deferrals = c.files.deferrals([r.id for r in refs])
+            c.files.mark(lifecycle.deferred(refs, reason, deferrals, get_settings().outage_backoff_s))
 
     def finalise(self, done: list[tuple[FileRef, list[str]]], stats: LoadStats) -> None:
         try:
@@ -337,7 +339,8 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
     with catalog() as c:
         c.runs.finish(run_id, "failed" if pipeline.outage else "completed", files_listed=counts.get("listed", 0),
                       files_added=counts.get("new", 0), files_changed=counts.get("changed", 0) + counts.get("retry", 0),
-                      files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=error,
+                      files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0) + counts.get("backoff", 0),
+                      error=error,
                       **stats.as_dict())
         lifecycle.run_finished(c, task_id, ok=not pipeline.outage)
     summary = {"task_id": task_id, "run_id": run_id, "worker": worker_name(), **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,

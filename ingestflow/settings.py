@@ -56,6 +56,7 @@ class Settings(BaseSettings):
     embed_timeout_s: float = Field(300.0, gt=0, description="Time limit (s) of one embedding batch; its files fail past it.")
     file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")
     dependency_timeout_s: int = Field(30, ge=1, le=3600, description="How long (s) one call to Milvus waits on an unreachable server (its retries included) before the call fails as an outage; the run's files stay due for the next run.")
+    outage_backoff_s: list[float] = Field(default_factory=lambda: [0.0, 60.0, 300.0, 900.0], description="Between-run back-off (s) of a file an outage left due: after its n-th deferral in a row, runs skip it for the n-th delay (the last repeats); 0 = the next run retries it. POST /task/retry ignores it.")
     run_lease_s: float = Field(30.0, ge=1, le=3600, description="A run's lease on its task (s): renewed every third of it while the run's process lives; past it the run is dead, and the reaper crashes it (Prefect flow run Crashed, slot freed, files due again).")
     reaper_interval_s: float = Field(10.0, gt=0, le=3600, description="How often (s) the API's reaper looks for expired run leases (runs also reap when they start). Dead runs are closed within run_lease_s + reaper_interval_s.")
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")

@@ -116,6 +116,8 @@ class TaskFile(Base):
     segment_count: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(255), default="")  # host/Prefect worker of the last attempt
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # fetch + parse starts, across runs
+    deferrals: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row it was left due by an outage
+    next_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # back-off after outages; None = due
     completed_segment_count: Mapped[int] = mapped_column(Integer, default=0)
     char_count: Mapped[int] = mapped_column(Integer, default=0)
     start_time: Mapped[int] = mapped_column(BigInteger, default=0)

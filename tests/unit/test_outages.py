@@ -194,3 +194,23 @@ def test_a_catalog_that_cannot_be_reached_is_an_outage_and_reads_as_a_sentence()
     bad_sql = ProgrammingError("SELECT nope", {}, sqlite3.ProgrammingError("no such column"))
     assert not is_outage(bad_sql)  # our own bug is not something to wait out
 
+
+
+def test_files_an_outage_keeps_leaving_due_back_off_between_runs() -> None:
+    import time
+
+    ref = _refs(1)[0]
+    backoff = [0.0, 60.0, 300.0]
+    (first,) = lifecycle.deferred([ref], "Milvus down", {}, backoff)
+    assert first["deferrals"] == 1 and first["next_attempt_at"] is None  # the next run retries at once
+    (second,) = lifecycle.deferred([ref], "Milvus down", {ref.id: 1}, backoff)
+    assert second["deferrals"] == 2 and 59 < second["next_attempt_at"] - time.time() <= 60
+    (later,) = lifecycle.deferred([ref], "Milvus down", {ref.id: 7}, backoff)
+    assert 299 < later["next_attempt_at"] - time.time() <= 300  # the last delay repeats
+    waiting = int(FileStatus.WAITING)
+    assert lifecycle.classify(waiting, "v1", "", "v1", "fp", second["next_attempt_at"]) == "backoff"
+    assert lifecycle.classify(waiting, "v1", "", "v1", "fp", second["next_attempt_at"],
+                              now=second["next_attempt_at"] + 1) == "retry"
+    done = lifecycle.completed(ref, 3, "fp")
+    assert done["deferrals"] == 0 and done["next_attempt_at"] is None  # a success resets the back-off
+    assert lifecycle.queued([ref])[0]["next_attempt_at"] is None

@@ -1,5 +1,6 @@
 """Run leases: ``run_leases``, one row per task with a run in flight, renewed by its heartbeat; an
 expired row is a dead run (closed by the reaper) and can be taken over. Replaces the host-local flock.
+And the between-run back-off of files an outage left due: ``task_files.deferrals``, ``next_attempt_at``.
 
 Revision ID: 0007_i17
 Revises: 0006
@@ -30,8 +31,14 @@ def upgrade() -> None:
         sa.Column("expires_at", sa.Float, nullable=False),
     )
     op.create_index("ix_run_leases_expires_at", "run_leases", ["expires_at"])
+    with op.batch_alter_table("task_files") as batch:
+        batch.add_column(sa.Column("deferrals", sa.Integer, nullable=False, server_default="0"))
+        batch.add_column(sa.Column("next_attempt_at", sa.Float, nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("task_files") as batch:
+        batch.drop_column("next_attempt_at")
+        batch.drop_column("deferrals")
     op.drop_index("ix_run_leases_expires_at", "run_leases")
     op.drop_table("run_leases")
