@@ -198,13 +198,15 @@ class PauseProbe:
 class PrefectRunner:
     """The pipeline's work as Prefect task runs of this flow run."""
 
-    def __init__(self, ctx: TaskContext) -> None:
+    def __init__(self, ctx: TaskContext, lease: run_guard.RunLease | None = None) -> None:
         settings, process = get_settings(), ctx.process
         self.task_id = ctx.task.id
         self.parse_timeout = process.parse_timeout_s or settings.parse_timeout_s
         self.embed_timeout = process.embed_timeout_s or settings.embed_timeout_s
         self.retries = process.file_retries if process.file_retries is not None else settings.file_retries
-        self.pausing = PauseProbe(ctx.task.id)
+        probe, lost = PauseProbe(ctx.task.id), (lease.lost if lease is not None else None)
+        # a run whose lease was taken over (presumed dead) starts no new work either
+        self.pausing = lambda: probe() or (lost is not None and lost.is_set())
 
     def parse(self, group: list[FileRef]) -> Any:
         return parse_and_split.submit(self.task_id, group, self.parse_timeout, self.retries, group_label(group))
@@ -322,8 +324,11 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
         logger.info("task %s: %s, %d file(s) to process", task_id, plan.counts, len(plan.to_process))
         with catalog() as c:
             c.files.mark(lifecycle.queued(plan.to_process))
-        pipeline = _pipeline(ctx, plan.to_process, stats)
+        pipeline = _pipeline(ctx, plan.to_process, stats, lease)
         pipeline.run()
+        if lease.lost.is_set():  # like an outage: the rest stays due, nothing is deleted, the run ends failed
+            pipeline.outage = pipeline.outage or ("this run's lease was taken over: the catalog did not hear "
+                                                  "its heartbeat for a whole lease, so it was presumed dead")
         if not pipeline.outage:
             stats.files_deleted = _delete_gone(ctx, plan)  # an outage deletes nothing: the listing may be fine, the sink not
     except BaseException as exc:
@@ -351,11 +356,12 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
     return summary
 
 
-def _pipeline(ctx: TaskContext, refs: list[FileRef], stats: LoadStats) -> LoadPipeline:
+def _pipeline(ctx: TaskContext, refs: list[FileRef], stats: LoadStats,
+              lease: run_guard.RunLease | None = None) -> LoadPipeline:
     settings = get_settings()
     groups = group_files(refs, settings.parse_group_files, settings.parse_group_bytes, ramp=settings.parse_workers)
     # groups in flight: the runner has a thread for each, plus two for index
-    return LoadPipeline(groups, PrefectRunner(ctx), CatalogLedger(ctx), batch_size=settings.embedding_batch_size,
+    return LoadPipeline(groups, PrefectRunner(ctx, lease), CatalogLedger(ctx), batch_size=settings.embedding_batch_size,
                         window=settings.parse_workers * 2, stats=stats)
 
 

@@ -142,3 +142,29 @@ def test_a_reaper_that_cannot_reach_prefect_keeps_the_lease_for_the_next_pass(tm
         assert c.leases.held(task_id) is not None  # kept: the flow run still has to be crashed
     monkeypatch.undo()
     assert [d.task_id for d in run_guard.reap() if d.task_id == task_id] == [task_id]  # unknown to Prefect: fine
+
+
+def test_the_heartbeat_keeps_a_live_run_alive_and_notices_a_takeover() -> None:
+    from sqlalchemy import update
+
+    from ingestflow.catalog.models import RunLease
+
+    task_id = f"beat-{time.monotonic_ns()}"
+    lease = run_guard.RunLease(task_id, "host-a/w1", None)
+    lease.ttl_s = 0.6  # renewed every 0.2 s
+    assert lease.acquire()
+    try:
+        time.sleep(1.5)  # well past one ttl
+        assert [d for d in run_guard.reap() if d.task_id == task_id] == []  # alive: not reaped
+        assert not lease.lost.is_set()
+        with catalog() as c:  # another host took it over (we were presumed dead)
+            c.session.execute(update(RunLease).where(RunLease.task_id == task_id).values(token="someone-else"))
+        deadline = time.monotonic() + 3
+        while not lease.lost.is_set():
+            assert time.monotonic() < deadline, "the heartbeat did not notice the takeover"
+            time.sleep(0.05)
+    finally:
+        lease.release()
+    with catalog() as c:
+        assert c.leases.held(task_id).token == "someone-else"  # release never drops another holder's lease
+        c.leases.release(task_id, "someone-else")
