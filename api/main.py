@@ -6,6 +6,8 @@ Run: ``uvicorn ingestflow.api.main:create_app --factory`` (or ``ingestflow api``
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -86,10 +88,22 @@ def _seed003_path(request: Request) -> bool:
     return _in_seed003(request) or request.url.path.startswith(seed003.PREFIXES)
 
 
+@asynccontextmanager
+async def _reaper_lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """While the app serves, a background thread closes dead runs (expired run leases)."""
+    from ingestflow.orchestration.reaper import Reaper
+
+    app.state.reaper = Reaper().start()
+    try:
+        yield
+    finally:
+        app.state.reaper.stop()
+
+
 def create_app() -> FastAPI:
     """The API app (factory: settings are read when the app is built)."""
     prepare_environment()
-    app = FastAPI(title="ingestflow", version="0.1.0",
+    app = FastAPI(title="ingestflow", version="0.1.0", lifespan=_reaper_lifespan,
                   description="ingestflow: seed 002 (MOI data ingestion, moi-key), seed 003 (knowledge bases, Bearer), seed 004 (vector-db service) — each family in its own envelope; loads run by Prefect.")
 
     @app.exception_handler(IngestError)

@@ -14,8 +14,9 @@ One failed file never stops the others: it is marked failed (status 4) with its 
 no new work and ends failed, and the next run retries them.
 Chunk ids are deterministic, writes are upserts, and a file's old chunks are removed only
 after its new ones are written, so re-running (or resuming after a crash) never duplicates
-chunks. Files a dead run left waiting / parsing / indexing are redone by the next run;
-``flows/run_guard.py`` has the overlap and missed-run rules. State changes go through
+chunks. A run holds its task's lease (heartbeat) while it works; a dead run's files are put back to waiting
+by the reaper and redone by the next run. ``flows/run_guard.py`` has the lease, reaper, overlap and
+missed-run rules. State changes go through
 ``catalog.lifecycle``.
 """
 
@@ -82,7 +83,8 @@ class ListingPlan:
 def list_source(task_id: str, only_file_ids: list[str] | None = None) -> ListingPlan:
     """List the task's uris and diff them against the catalog; returns the files to (re)process."""
     ctx = task_context(task_id)
-    plan = ListingPlan(counts={"listed": 0, "new": 0, "changed": 0, "unchanged": 0, "retry": 0, "failed": 0})
+    plan = ListingPlan(counts={"listed": 0, "new": 0, "changed": 0, "unchanged": 0, "retry": 0, "failed": 0,
+                               "backoff": 0})
     if only_file_ids:
         with catalog() as c:
             plan.to_process = c.files.refs(only_file_ids)
@@ -200,13 +202,15 @@ class PauseProbe:
 class PrefectRunner:
     """The pipeline's work as Prefect task runs of this flow run."""
 
-    def __init__(self, ctx: TaskContext) -> None:
+    def __init__(self, ctx: TaskContext, lease: run_guard.RunLease | None = None) -> None:
         settings, process = get_settings(), ctx.process
         self.task_id = ctx.task.id
         self.parse_timeout = process.parse_timeout_s or settings.parse_timeout_s
         self.embed_timeout = process.embed_timeout_s or settings.embed_timeout_s
         self.retries = process.file_retries if process.file_retries is not None else settings.file_retries
-        self.pausing = PauseProbe(ctx.task.id)
+        probe, lost = PauseProbe(ctx.task.id), (lease.lost if lease is not None else None)
+        # a run whose lease was taken over (presumed dead) starts no new work either
+        self.pausing = lambda: probe() or (lost is not None and lost.is_set())
 
     def parse(self, group: list[FileRef]) -> Any:
         return parse_and_split.submit(self.task_id, group, self.parse_timeout, self.retries, group_label(group))
@@ -233,7 +237,8 @@ class CatalogLedger:
 
     def deferred(self, refs: list[FileRef], reason: str) -> None:
         with catalog() as c:
-            c.files.mark(lifecycle.deferred(refs, reason))
+            deferrals = c.files.deferrals([r.id for r in refs])
+            c.files.mark(lifecycle.deferred(refs, reason, deferrals, get_settings().outage_backoff_s))
 
     def finalise(self, done: list[tuple[FileRef, list[str]]], stats: LoadStats) -> None:
         try:
@@ -269,15 +274,22 @@ def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]
     flow_run_id = str(flow_run.id) if flow_run.id else None
     ctx = task_context(task_id, refresh=True)
     ctx.embedder()  # a missing model fails the run up front, with the message naming what to install
-    lock = run_guard.acquire(task_id)
-    if lock is None:
+    _reap_dead_runs()
+    lease = run_guard.RunLease(task_id, worker_name(), flow_run_id)
+    if not lease.acquire():
         return _skipped(task_id, flow_run_id, "another run of this task is in flight")
     try:
-        with catalog() as c:
-            c.runs.close_dead(task_id, "its process died before it finished (found by the next run)")
-        return _run(ctx, file_ids, flow_run_id)
+        return _run(ctx, file_ids, flow_run_id, lease)
     finally:
-        run_guard.release(lock)
+        lease.release()
+
+
+def _reap_dead_runs() -> None:
+    """Every run start closes the dead runs of all tasks (the API's reaper does it on a timer too)."""
+    try:
+        run_guard.reap()
+    except Exception:  # noqa: BLE001 - reaping is a service to others; this run goes on
+        get_run_logger().warning("could not reap dead runs", exc_info=True)
 
 
 def _skipped(task_id: str, flow_run_id: str | None, why: str) -> dict[str, Any]:
@@ -299,7 +311,8 @@ def _skip_reason(ctx: TaskContext, file_ids: list[str] | None) -> str:
     return ""
 
 
-def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) -> dict[str, Any]:
+def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
+         lease: run_guard.RunLease) -> dict[str, Any]:
     logger = get_run_logger()
     task_id = ctx.task.id
     if skip := _skip_reason(ctx, file_ids):
@@ -308,6 +321,7 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
     with catalog() as c:
         run_id = c.runs.start(task_id, flow_run_id).id
         lifecycle.run_started(c, ctx.task)
+    lease.started(run_id)
     stats = LoadStats()
     try:
         ctx.store().exists()  # Milvus down at start: fail fast (within dependency_timeout_s), touch no file
@@ -315,14 +329,17 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
         logger.info("task %s: %s, %d file(s) to process", task_id, plan.counts, len(plan.to_process))
         with catalog() as c:
             c.files.mark(lifecycle.queued(plan.to_process))
-        pipeline = _pipeline(ctx, plan.to_process, stats)
+        pipeline = _pipeline(ctx, plan.to_process, stats, lease)
         pipeline.run()
+        if lease.lost.is_set():  # like an outage: the rest stays due, nothing is deleted, the run ends failed
+            pipeline.outage = pipeline.outage or ("this run's lease was taken over: the catalog did not hear "
+                                                  "its heartbeat for a whole lease, so it was presumed dead")
         if not pipeline.outage:
             stats.files_deleted = _delete_gone(ctx, plan)  # an outage deletes nothing: the listing may be fine, the sink not
     except BaseException as exc:
         with catalog() as c:
             c.runs.finish(run_id, "failed", error=reason_of(exc), **stats.as_dict())
-            lifecycle.run_finished(c, task_id)
+            lifecycle.run_finished(c, task_id, ok=False)
         raise
     counts = plan.counts
     error = plan.listing_error
@@ -332,9 +349,10 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
     with catalog() as c:
         c.runs.finish(run_id, "failed" if pipeline.outage else "completed", files_listed=counts.get("listed", 0),
                       files_added=counts.get("new", 0), files_changed=counts.get("changed", 0) + counts.get("retry", 0),
-                      files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0), error=error,
+                      files_skipped=counts.get("unchanged", 0) + counts.get("failed", 0) + counts.get("backoff", 0),
+                      error=error,
                       **stats.as_dict())
-        lifecycle.run_finished(c, task_id)
+        lifecycle.run_finished(c, task_id, ok=not pipeline.outage)
     summary = {"task_id": task_id, "run_id": run_id, "worker": worker_name(), **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,
                "listing_error": plan.listing_error, "error": error}
     _publish_artifact(summary)
@@ -343,11 +361,12 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None) 
     return summary
 
 
-def _pipeline(ctx: TaskContext, refs: list[FileRef], stats: LoadStats) -> LoadPipeline:
+def _pipeline(ctx: TaskContext, refs: list[FileRef], stats: LoadStats,
+              lease: run_guard.RunLease | None = None) -> LoadPipeline:
     settings = get_settings()
     groups = group_files(refs, settings.parse_group_files, settings.parse_group_bytes, ramp=settings.parse_workers)
     # groups in flight: the runner has a thread for each, plus two for index
-    return LoadPipeline(groups, PrefectRunner(ctx), CatalogLedger(ctx), batch_size=settings.embedding_batch_size,
+    return LoadPipeline(groups, PrefectRunner(ctx, lease), CatalogLedger(ctx), batch_size=settings.embedding_batch_size,
                         window=settings.parse_workers * 2, stats=stats)
 
 

@@ -74,13 +74,28 @@ class Ledger(Protocol):
 def reason_of(exc: BaseException) -> str:
     """A failure reason as a sentence (an IngestError's message, else the exception type and text), scrubbed
     of known secrets: it is stored in the catalog and shown by the API."""
-    return scrub(exc.message if isinstance(exc, IngestError) else f"{type(exc).__name__}: {exc}")[:2000]
+    if isinstance(exc, IngestError):
+        text = exc.message
+    elif _catalog_unavailable(exc):
+        orig = getattr(exc, "orig", None) or exc
+        text = f"the catalog database is unavailable ({type(orig).__name__}: {str(orig).splitlines()[0][:300]})"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return scrub(text)[:2000]
+
+
+def _catalog_unavailable(exc: BaseException) -> bool:
+    """A catalog failure that may pass (connection refused or dropped, database locked), not a bad statement."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    return isinstance(exc, (OperationalError, InterfaceError)) or (
+        isinstance(exc, DBAPIError) and bool(exc.connection_invalidated))
 
 
 def is_outage(exc: BaseException) -> bool:
     """Whether a failure is a dependency's (unreachable source, Milvus, catalog: try again later)
     rather than the file's own (corrupt, unsupported, parser timeout: a poison file)."""
-    return isinstance(exc, IngestError) and exc.retryable
+    return (isinstance(exc, IngestError) and exc.retryable) or _catalog_unavailable(exc)
 
 
 @dataclass

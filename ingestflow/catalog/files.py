@@ -14,6 +14,7 @@ from sqlalchemy import delete, func, select, update
 from ingestflow.catalog.base import Repository
 from ingestflow.catalog.models import TaskFile, now_ts
 from ingestflow.errors import NotFound
+from ingestflow.records import FileStatus
 
 
 @dataclass(frozen=True)
@@ -30,7 +31,7 @@ class FileRef:
 
 
 REF_COLUMNS = (TaskFile.id, TaskFile.uri, TaskFile.doc_id, TaskFile.name, TaskFile.size, TaskFile.file_type,
-               TaskFile.status, TaskFile.source_version, TaskFile.indexed_version)
+               TaskFile.status, TaskFile.source_version, TaskFile.indexed_version, TaskFile.next_attempt_at)
 
 
 def ref_of(row: Any) -> FileRef:
@@ -66,6 +67,17 @@ class TaskFiles(Repository[TaskFile]):
         if ids:
             self.s.execute(update(TaskFile).where(TaskFile.id.in_(ids))
                            .values(attempts=TaskFile.attempts + 1, worker=worker[:255], updated_at=now_ts()))
+
+    def deferrals(self, file_ids: Iterable[str]) -> dict[str, int]:
+        """file id → how many runs in a row an outage left it due."""
+        ids = [str(f) for f in file_ids]
+        return dict(self.s.execute(select(TaskFile.id, TaskFile.deferrals).where(TaskFile.id.in_(ids))).all()) if ids else {}
+
+    def in_flight(self, task_id: str) -> list[FileRef]:
+        """The task's files a run was working on (parsing or indexing)."""
+        rows = self.s.execute(select(*REF_COLUMNS).where(TaskFile.task_id == str(task_id),
+                                                         TaskFile.status == int(FileStatus.PROCESSING)))
+        return [ref_of(r) for r in rows]
 
     def delete(self, file_ids: Iterable[str]) -> None:
         """Remove file rows."""

@@ -38,10 +38,14 @@ def new_file_fields() -> dict[str, Any]:
     return {"status": int(FileStatus.WAITING), "stage": DocStage.WAITING.value, "created_at": now, "updated_at": now}
 
 
-def classify(status: int, source_version: str, indexed_version: str, listed_version: str, fingerprint: str) -> str:
-    """What a run does with a known file: "failed" (poison, skipped), "retry", "changed" or "unchanged"."""
+def classify(status: int, source_version: str, indexed_version: str, listed_version: str, fingerprint: str,
+             next_attempt_at: float | None = None, now: float | None = None) -> str:
+    """What a run does with a known file: "failed" (poison, skipped), "backoff" (an outage left it due, its
+    next attempt is later: skipped), "retry", "changed" or "unchanged"."""
     if status == FileStatus.FAILED and source_version == listed_version:
         return "failed"  # retried by POST /task/retry or when its content changes
+    if status != FileStatus.SUCCESS and next_attempt_at and next_attempt_at > (time.time() if now is None else now):
+        return "backoff"
     if status != FileStatus.SUCCESS:
         return "retry"  # waiting / in flight when a run died / queued by POST /task/retry
     if indexed_version != indexed_as(listed_version, fingerprint):
@@ -70,8 +74,8 @@ def stage_fields(stage: DocStage, at: float | None = None) -> dict[str, Any]:
 
 
 def queued(refs: Iterable[FileRef]) -> list[dict[str, Any]]:
-    """Files a run is about to process: waiting, last reason cleared."""
-    return [{"id": ref.id, **stage_fields(DocStage.WAITING), "reason": ""} for ref in refs]
+    """Files a run is about to process: waiting, last reason and back-off cleared."""
+    return [{"id": ref.id, **stage_fields(DocStage.WAITING), "reason": "", "next_attempt_at": None} for ref in refs]
 
 
 def parsing(refs: Iterable[FileRef]) -> list[dict[str, Any]]:
@@ -89,22 +93,37 @@ def split(ref: FileRef, started: float, parsed_at: float, char_count: int, segme
 def completed(ref: FileRef, segments: int, fingerprint: str, at: float | None = None) -> dict[str, Any]:
     """A file whose new chunks are all written and its old ones removed."""
     return {"id": ref.id, **stage_fields(DocStage.COMPLETED, at), "completed_segment_count": segments,
+            "deferrals": 0, "next_attempt_at": None,
             "source_version": ref.source_version, "indexed_version": indexed_as(ref.source_version, fingerprint)}
 
 
 def failed(ref: FileRef, reason: str, started: float | None = None) -> dict[str, Any]:
     """A file that failed, with the reason (its old chunks, if any, stay searchable)."""
-    update = {"id": ref.id, **stage_fields(DocStage.ERROR), "reason": reason[:2000]}
+    update = {"id": ref.id, **stage_fields(DocStage.ERROR), "reason": reason[:2000], "deferrals": 0,
+              "next_attempt_at": None}
     if started is not None:
         update.update(processing_started_at=started, start_time=int(started))
     return update
 
 
-def deferred(refs: Iterable[FileRef], reason: str) -> list[dict[str, Any]]:
-    """Files a run could not finish because a dependency was unreachable: waiting again (so the next
-    run retries them: ``classify`` says "retry"), never failed as poison; the reason says why."""
-    return [{"id": ref.id, **stage_fields(DocStage.WAITING), "reason": f"waiting for the next run: {reason}"[:2000]}
-            for ref in refs]
+def deferred(refs: Iterable[FileRef], reason: str, deferrals: dict[str, int] | None = None,
+             backoff_s: list[float] | None = None) -> list[dict[str, Any]]:
+    """Files a run could not finish because a dependency was unreachable: waiting again (so a later
+    run retries them: ``classify`` says "retry"), never failed as poison; the reason says why.
+
+    With ``deferrals`` (runs in a row each was left due so far) and ``backoff_s``, the n-th deferral
+    in a row sets the file's next attempt ``backoff_s[n-1]`` s from now (the last entry repeats):
+    runs before then skip it ("backoff"), so a long outage is not hammered by every scheduled tick."""
+    now = time.time()
+    out = []
+    for ref in refs:
+        update = {"id": ref.id, **stage_fields(DocStage.WAITING), "reason": f"waiting for the next run: {reason}"[:2000]}
+        if deferrals is not None:
+            n = deferrals.get(ref.id, 0) + 1
+            delay = (backoff_s or [0.0])[min(n, len(backoff_s or [0.0])) - 1]
+            update.update(deferrals=n, next_attempt_at=now + delay if delay > 0 else None)
+        out.append(update)
+    return out
 
 
 def retrying(file_ids: Iterable[str]) -> list[dict[str, Any]]:
@@ -150,12 +169,13 @@ def run_started(c: Catalog, task: LoadTask) -> None:
         c.tasks.update(task.id, status=int(TaskStatus.RUNNING), start_at=int(time.time()))
 
 
-def run_finished(c: Catalog, task_id: str) -> TaskStatus:
-    """After a run: pausing → paused; a run-once task → completed; a scheduled one stays runnable."""
+def run_finished(c: Catalog, task_id: str, ok: bool = True) -> TaskStatus:
+    """After a run: pausing → paused; a run-once task → completed when ``ok``, else runnable again (its
+    files are still due: an outage or a crash is not the task's end); a scheduled one stays runnable."""
     task = c.tasks.get(task_id)
     if is_paused(task):
         status = TaskStatus.PAUSED
-    elif task.source.load_mode.run_once:
+    elif task.source.load_mode.run_once and ok:
         status = TaskStatus.COMPLETED
     else:
         status = TaskStatus.RUNNING
@@ -166,3 +186,15 @@ def run_finished(c: Catalog, task_id: str) -> TaskStatus:
 def rerun_requested(c: Catalog, task: LoadTask) -> None:
     """A run-once task asked to run again (its uris or mode changed): runnable."""
     c.tasks.update(task.id, status=int(TaskStatus.RUNNING))
+
+
+def run_crashed(c: Catalog, task_id: str, reason: str) -> int:
+    """A run whose process died (its lease expired): its catalog run(s) closed as crashed with the
+    reason, the files it had in flight waiting again (the next run redoes them), the task runnable.
+    Returns how many files were put back."""
+    c.runs.close_dead(task_id, reason)
+    refs = c.files.in_flight(task_id)
+    c.files.mark(deferred(refs, reason))
+    if c.tasks.find(task_id) is not None:
+        run_finished(c, task_id, ok=False)
+    return len(refs)

@@ -92,7 +92,8 @@ class ListingDiff:
                                  **new_file_fields()})
             self.out.append((ref, "new"))
             return
-        kind = classify(row.status, row.source_version, row.indexed_version, item.version, self.fingerprint)
+        kind = classify(row.status, row.source_version, row.indexed_version, item.version, self.fingerprint,
+                        row.next_attempt_at)
         if (row.name, row.size, row.file_type, row.source_version) != (item.name, item.size, int(item.file_type),
                                                                        item.version):
             self.updates.append({"id": row.id, "name": item.name, "size": item.size,

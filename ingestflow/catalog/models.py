@@ -138,6 +138,8 @@ class TaskFile(Base):
     segment_count: Mapped[int] = mapped_column(Integer, default=0)
     worker: Mapped[str] = mapped_column(String(255), default="")  # host/Prefect worker of the last attempt
     attempts: Mapped[int] = mapped_column(Integer, default=0)  # fetch + parse starts, across runs
+    deferrals: Mapped[int] = mapped_column(Integer, default=0)  # runs in a row it was left due by an outage
+    next_attempt_at: Mapped[float | None] = mapped_column(Float, nullable=True)  # back-off after outages; None = due
     completed_segment_count: Mapped[int] = mapped_column(Integer, default=0)
     char_count: Mapped[int] = mapped_column(Integer, default=0)
     start_time: Mapped[int] = mapped_column(BigInteger, default=0)
@@ -172,6 +174,24 @@ class LoadRun(Base):
     chunks_written: Mapped[int] = mapped_column(Integer, default=0)
     bytes_read: Mapped[int] = mapped_column(BigInteger, default=0)
     error: Mapped[str] = mapped_column(Text, default="")
+
+
+class RunLease(Base):
+    """The lease of a task's run in flight: one row per task, held while its holder heartbeats.
+
+    Taking it is one conditional write (insert, or update of an expired row), so it holds across
+    hosts; a row past ``expires_at`` belongs to a dead run, which the reaper closes."""
+
+    __tablename__ = "run_leases"
+
+    task_id: Mapped[str] = mapped_column(String(20), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))  # the holder's secret-less identity: only it renews or releases
+    run_id: Mapped[str] = mapped_column(String(20), default="")  # the catalog run (load_runs.id), once started
+    flow_run_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    holder: Mapped[str] = mapped_column(String(255), default="")  # host/worker
+    acquired_at: Mapped[float] = mapped_column(Float)
+    renewed_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float, index=True)
 
 
 class SegmentState(Base):

@@ -12,6 +12,7 @@ from ingestflow.catalog.connectors import Connectors
 from ingestflow.catalog.db import session_scope
 from ingestflow.catalog.files import TaskFiles
 from ingestflow.catalog.knowledge import Documents, Queries, Segments
+from ingestflow.catalog.leases import Leases
 from ingestflow.catalog.models import ConnFile, Connector, LoadRun, LoadTask, TaskFile, Volume, VolumeFile
 from ingestflow.catalog.runs import Runs
 from ingestflow.catalog.tasks import Tasks
@@ -30,6 +31,7 @@ class Catalog:
         self.tasks = Tasks(session)
         self.files = TaskFiles(session)
         self.runs = Runs(session)
+        self.leases = Leases(session)
         self.documents = Documents(session)
         self.segments = Segments(session)
         self.queries = Queries(session)

@@ -1,7 +1,7 @@
 """The API's side of Prefect: one deployment per load task, its schedule, runs, pause/resume.
 
-The web process never imports ``ingestflow.flows`` nor runs flow code: it only talks to the
-Prefect API (``PREFECT_API_URL``; unset means Prefect's ephemeral in-process server, fine for
+The web process never runs flow code (it imports only ``ingestflow.flows.run_guard``, whose reaper
+makes catalog and Prefect client calls): it only talks to the Prefect API (``PREFECT_API_URL``; unset means Prefect's ephemeral in-process server, fine for
 tests). Workers of the ``ingestflow`` process pool run the importable entry point
 ``ingestflow.flows.load:load_task``: a worker host needs the installed package, no checkout.
 """

@@ -1,5 +1,8 @@
 """Crash safety (issue 7): SIGKILL a load mid-way, run it again, compare with a clean run.
 
+Also: the killed run is found dead (its lease expired) and closed by the reaper without a next run:
+its Prefect flow run Crashed, its catalog run crashed, its files waiting.
+
 The load runs in child processes (``python -c`` running the flow against the session's Prefect
 server); they and this process share the session's Milvus Lite server and SQLite catalog.
 """
@@ -17,6 +20,7 @@ from pathlib import Path
 import pytest
 
 from tests.support import catalog as cat
+from ingestflow.flows import run_guard
 from ingestflow.services.local import ensure_local_task
 from ingestflow.records import FileStatus
 from ingestflow.settings import get_settings
@@ -24,6 +28,7 @@ from ingestflow.settings import get_settings
 pytestmark = pytest.mark.slow
 
 N_FILES = 40
+LEASE_S = 6  # the children's run lease: a dead one is found this long after its last heartbeat
 
 
 @pytest.fixture(scope="module")
@@ -39,7 +44,8 @@ def _env(milvus_uri: str) -> dict[str, str]:
     return {**os.environ, "INGESTFLOW_DATA_DIR": str(settings.resolved_data_dir), "INGESTFLOW_MILVUS_URI": milvus_uri,
             "PREFECT_API_URL": str(PREFECT_API_URL.value()),
             # small steps, so the kill lands mid-load (at the defaults 40 small files finish in one batch)
-            "INGESTFLOW_EMBEDDING_BATCH_SIZE": "8", "INGESTFLOW_PARSE_GROUP_FILES": "2"}
+            "INGESTFLOW_EMBEDDING_BATCH_SIZE": "8", "INGESTFLOW_PARSE_GROUP_FILES": "2",
+            "INGESTFLOW_RUN_LEASE_S": str(LEASE_S)}
 
 
 def _start_load(task_id: str, env: dict[str, str]) -> subprocess.Popen:
@@ -56,6 +62,15 @@ def _chunks(milvus_uri: str, task_id: str) -> list[dict]:
     store = VolumeStore(milvus_uri, volume.collection, volume.embedding_dim)
     return store.client.query(volume.collection, filter='id != ""', output_fields=["id", "uri", "content_hash"],
                               limit=16384)
+
+
+def _flow_run_state(flow_run_id: str) -> str:
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+
+    with get_client(sync_client=True) as client:
+        return client.read_flow_run(UUID(flow_run_id)).state.type.value
 
 
 def _corpus(root: Path) -> Path:
@@ -91,6 +106,16 @@ def test_sigkill_mid_load_then_rerun_equals_a_clean_run(prefect_server, milvus_s
     unfinished = [u for u, f in at_kill.items() if f.status != FileStatus.SUCCESS]
     assert 8 <= len(completed) < N_FILES and unfinished
     assert cat.runs(task_id)[0].status == "running"  # the dead run never finished
+
+    # without a next run, the reaper closes it within the lease: Prefect Crashed, catalog crashed, files due
+    while not (closed := [d for d in run_guard.reap() if d.task_id == task_id]):
+        assert time.time() - killed_at < LEASE_S + 5, "the dead run was not found within its lease"
+        time.sleep(0.5)
+    assert time.time() - killed_at >= LEASE_S / 3  # not before its lease could have expired
+    dead = cat.runs(task_id)[0]
+    assert dead.status == "crashed" and "process died" in dead.error and closed[0].flow_run_id == dead.flow_run_id
+    assert _flow_run_state(dead.flow_run_id) == "CRASHED"
+    assert {f.status for f in cat.files(task_id) if f.uri in unfinished} == {int(FileStatus.WAITING)}
 
     rerun = _start_load(task_id, env)
     out, _ = rerun.communicate(timeout=600)

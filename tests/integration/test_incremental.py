@@ -254,11 +254,12 @@ def test_overlapping_run_is_skipped_and_missed_runs_collapse(prefect_server, tmp
     root.mkdir()
     (root / "s.txt").write_text(_text(1), encoding="utf-8")
     task_id = ensure_local_task(root, "incremental")
-    lock = run_guard.acquire(task_id)  # as a run in flight in another process would hold it
+    lease = run_guard.RunLease(task_id, "another-host/ingestflow-1", None)  # a live run elsewhere holds it
+    assert lease.acquire()
     try:
         skipped = load_task(task_id)
     finally:
-        run_guard.release(lock)
+        lease.release()
     assert skipped["skipped"] == "another run of this task is in flight"
     assert cat.runs(task_id)[0].status == "skipped" and cat.files(task_id) == []
     due_before = time.time()

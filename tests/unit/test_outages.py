@@ -178,3 +178,39 @@ def test_a_file_edited_after_the_listing_is_recorded_under_the_version_read() ->
     assert done == {"f0": "v1", "f1": "v2", "f2": "v1"}  # "" = unknown: the listed version stays
     (update,) = [lifecycle.completed(FileRef("1", "d1", "f1", "f1.txt", 1, "v2"), 1, "fp")]
     assert update["source_version"] == "v2" and update["indexed_version"] == lifecycle.indexed_as("v2", "fp")
+
+
+def test_a_catalog_that_cannot_be_reached_is_an_outage_and_reads_as_a_sentence() -> None:
+    import sqlite3
+
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    from ingestflow.flows.pipeline import reason_of
+
+    locked = OperationalError("UPDATE task_files …", {}, sqlite3.OperationalError("database is locked"))
+    assert is_outage(locked)
+    assert reason_of(locked) == "the catalog database is unavailable (OperationalError: database is locked)"
+    assert "UPDATE" not in reason_of(locked)  # no statement, no parameters
+    bad_sql = ProgrammingError("SELECT nope", {}, sqlite3.ProgrammingError("no such column"))
+    assert not is_outage(bad_sql)  # our own bug is not something to wait out
+
+
+
+def test_files_an_outage_keeps_leaving_due_back_off_between_runs() -> None:
+    import time
+
+    ref = _refs(1)[0]
+    backoff = [0.0, 60.0, 300.0]
+    (first,) = lifecycle.deferred([ref], "Milvus down", {}, backoff)
+    assert first["deferrals"] == 1 and first["next_attempt_at"] is None  # the next run retries at once
+    (second,) = lifecycle.deferred([ref], "Milvus down", {ref.id: 1}, backoff)
+    assert second["deferrals"] == 2 and 59 < second["next_attempt_at"] - time.time() <= 60
+    (later,) = lifecycle.deferred([ref], "Milvus down", {ref.id: 7}, backoff)
+    assert 299 < later["next_attempt_at"] - time.time() <= 300  # the last delay repeats
+    waiting = int(FileStatus.WAITING)
+    assert lifecycle.classify(waiting, "v1", "", "v1", "fp", second["next_attempt_at"]) == "backoff"
+    assert lifecycle.classify(waiting, "v1", "", "v1", "fp", second["next_attempt_at"],
+                              now=second["next_attempt_at"] + 1) == "retry"
+    done = lifecycle.completed(ref, 3, "fp")
+    assert done["deferrals"] == 0 and done["next_attempt_at"] is None  # a success resets the back-off
+    assert lifecycle.queued([ref])[0]["next_attempt_at"] is None
