@@ -39,6 +39,7 @@ class ParseJob:
     uri: str = ""
     name: str = ""
     ocr_languages: str = "chi_sim+eng"
+    ocr_engine: str = ""  # "" = the worker's ocr_engine setting
 
 
 def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
@@ -64,7 +65,8 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
         with connector.open(job.uri) as src, local.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1024 * 1024)
         version = before if not version_of or version_of(job.uri) == before else ""
-        return parse_file(local, job.name, ocr_languages=job.ocr_languages), local.stat().st_size, version
+        sections = parse_file(local, job.name, ocr_languages=job.ocr_languages, ocr_engine=job.ocr_engine or None)
+        return sections, local.stat().st_size, version
     finally:
         shutil.rmtree(tmp_dir, ignore_errors=True)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -57,7 +58,8 @@ class Settings(BaseSettings):
     file_retries: int = Field(2, ge=0, le=10, description="Retries of a file's transient failures (unreachable source); timeouts and corrupt files fail at once.")
     dependency_timeout_s: int = Field(30, ge=1, le=3600, description="How long (s) one call to Milvus waits on an unreachable server (its retries included) before the call fails as an outage; the run's files stay due for the next run.")
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
-    ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field("rapidocr", description="OCR engine for images and scanned PDF pages: rapidocr (PP-OCRv4, Chinese + English; other languages fall back to tesseract) or tesseract.")
+    ocr_languages: str = Field("chi_sim+eng", description="OCR languages, tesseract names (rapidocr reads chi_sim and eng).")
     ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")
     soffice_timeout_s: float = Field(120.0, gt=0, description="LibreOffice conversion time limit (s) for .doc/.ppt.")
 
