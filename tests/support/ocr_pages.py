@@ -115,18 +115,20 @@ class Font:
 
 
 @cache
-def find_font(family: str, styles: tuple[str, ...] = ("Regular", "Book")) -> Font | None:
-    """The installed face of ``family`` in one of ``styles`` (``fc-list``), or None."""
+def find_font(family: str, styles: tuple[str, ...] = ("Regular", "Book", "Light")) -> Font | None:
+    """The installed face of ``family`` in the first of ``styles`` it has (``fc-list``), or None."""
     try:
         listing = subprocess.run(["fc-list", "-f", "%{file}|%{index}|%{family}|%{style}\n"],
                                  capture_output=True, text=True, timeout=30, check=True).stdout
     except (OSError, subprocess.SubprocessError):
         return None
+    faces = {}
     for row in sorted(listing.splitlines()):
         path, index, families, style = (row.split("|") + ["", "", ""])[:4]
-        if family in families.split(",") and set(styles) & set(style.split(",")):
-            return Font(path, int(index or 0), family)
-    return None
+        if family in families.split(","):
+            for name in style.split(","):
+                faces.setdefault(name, Font(path, int(index or 0), family))
+    return next((faces[s] for s in styles if s in faces), None)
 
 
 def points(size_pt: float) -> int:
