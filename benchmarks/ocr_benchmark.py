@@ -9,7 +9,7 @@ parse workers call, languages ``chi_sim+eng``) in its own process pinned to one 
 per core. CER = edit distance / reference length after ``ocr_pages.normalise`` (NFKC, no
 whitespace next to CJK). The machine is shared, so the load average is recorded with the results.
 
-    .venv/bin/python benchmarks/ocr_benchmark.py [--engines rapidocr,tesseract] [--repeat 1]
+    .venv/bin/python benchmarks/ocr_benchmark.py [--engines rapidocr,tesseract] [--repeat 1] [--pages zh_serif]
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def summarise(pages: list[dict], engines: list[str]) -> dict:
                                    / sum(p["chars"] for p in pages), 4),
             "cer_by_group": {g: round(sum(c * e for c, e in v) / sum(c for c, _ in v), 4) for g, v in by_group.items()},
             "cpu_s_per_page_mean": round(sum(r["cpu_s"] for _, r in rows) / len(rows), 2),
-            "dense_page": {k: next(r for p, r in rows if p["name"] == "zh_serif_noto_10.5pt")[k] for k in ("cer", "cpu_s")},
+            "dense_page": next(({k: r[k] for k in ("cer", "cpu_s")} for p, r in rows if p["name"] == "zh_serif_noto_10.5pt"), None),
         }
     return summary
 
@@ -124,6 +124,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--engines", default="rapidocr,tesseract")
     parser.add_argument("--repeat", type=int, default=1, help="reads per page (the fastest counts)")
+    parser.add_argument("--pages", default="", help="only pages whose name contains one of these (comma-separated)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "ocr.json"))
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--pages-file", help=argparse.SUPPRESS)
@@ -135,6 +136,8 @@ def main() -> None:
     core = max(os.sched_getaffinity(0))
     work = Path(tempfile.mkdtemp(prefix="ingestflow-ocr-bench-"))
     pages, missing = render(work)
+    if args.pages:
+        pages = [p for p in pages if any(part in p["name"] for part in args.pages.split(","))]
     pages_file = work / "pages.json"
     pages_file.write_text(json.dumps(pages, ensure_ascii=False), encoding="utf-8")
     load_before, started = os.getloadavg(), time.time()
