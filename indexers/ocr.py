@@ -3,7 +3,7 @@
 The engine is the ``ocr_engine`` setting (``INGESTFLOW_OCR_ENGINE=rapidocr|tesseract``), or a
 caller's ``engine``. RapidOCR (``indexers.ocr_rapid``, PP-OCRv4) reads Chinese + English; a
 language list it does not cover (``jpn``, ``deu`` …) is read by tesseract. On the OCR benchmark
-(README "OCR") it misreads far fewer characters, at ≈ 1.5× tesseract's CPU per page.
+(README "OCR") it misreads far fewer characters, at ≈ 1.5–1.8× tesseract's CPU per page.
 The rest of this module is the tesseract reader.
 
 unstructured's OCR path drops Chinese tokens (it matches hOCR words against whitespace-split
