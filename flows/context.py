@@ -40,11 +40,12 @@ class TaskContext:
     ocr_languages: str
     tenant_code: str
     org_code: str
+    ocr_engine: str = "rapidocr"
 
     @property
     def fingerprint(self) -> str:
         """The processing config a chunk depends on (parser, OCR, chunk rules, embedding model)."""
-        raw = (f"{PARSER_VERSION}|{self.ocr_languages}|{self.rules.fingerprint()}|"
+        raw = (f"{PARSER_VERSION}|{self.ocr_engine}:{self.ocr_languages}|{self.rules.fingerprint()}|"
                f"{self.volume.embedding_model}@{self.volume.embedding_dim}")
         return hashlib.sha1(raw.encode()).hexdigest()[:12]
 
@@ -112,7 +113,8 @@ def resolve(task_id: str) -> TaskContext:
         task=task, volume=volume, connector_kind=entry.kind,
         connector_config=connector.config, process=process,
         rules=ChunkRules.from_process_config(task.process_config or {}, settings),
-        ocr_languages=process.ocr_languages or settings.ocr_languages, tenant_code=tenant, org_code=org)
+        ocr_languages=process.ocr_languages or settings.ocr_languages, tenant_code=tenant, org_code=org,
+        ocr_engine=settings.ocr_engine)
 
 
 class ContextCache:

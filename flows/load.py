@@ -129,7 +129,7 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
     done: list[dict[str, Any]] = []
     for ref in refs:
         started = time.time()
-        job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages)
+        job = ParseJob(ctx.connector_kind, ctx.connector_config, ref.uri, ref.name, ctx.ocr_languages, ctx.ocr_engine)
         try:
             sections, size, version = with_retries(lambda job=job: pool.run(job, timeout_s), retries,
                                                    settings.retry_backoff_s)

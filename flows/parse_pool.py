@@ -44,6 +44,7 @@ class ParseJob:
     tmp_dir: str = ""
     """The job's temporary directory, made (and removed, even after a kill) by the parent; every temporary
     file of the parse (the fetched copy, OCR page renders, LibreOffice output) goes in it."""
+    ocr_engine: str = ""  # "" = the worker's ocr_engine setting
 
 
 def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
@@ -72,7 +73,8 @@ def _run_job(job: ParseJob) -> tuple[list[Section], int, str]:
         with connector.open(job.uri) as src, local.open("wb") as dst:
             shutil.copyfileobj(src, dst, 1024 * 1024)
         version = before if not version_of or version_of(job.uri) == before else ""
-        return parse_file(local, job.name, ocr_languages=job.ocr_languages), local.stat().st_size, version
+        sections = parse_file(local, job.name, ocr_languages=job.ocr_languages, ocr_engine=job.ocr_engine or None)
+        return sections, local.stat().st_size, version
     finally:
         tempfile.tempdir = saved[0]
         if saved[1] is None:

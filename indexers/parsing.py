@@ -4,7 +4,7 @@
 - PDF: the text layer via pypdfium2 (``indexers.pdf_text``: paragraphs and titles, ≈ 10× faster
   than unstructured's pdfminer-based ``fast`` and CJK-safe); pages whose text layer is empty or
   garbled are OCR'd; a PDF pdfium cannot open gets one try with unstructured ``fast``.
-- Images: tesseract (``indexers.ocr``).
+- Images: OCR (``indexers.ocr``: RapidOCR or tesseract, the ``ocr_engine`` setting).
 - Legacy .doc/.ppt/.xls: converted by LibreOffice (private profile, time limit), then parsed.
 - Audio/video: ``UnsupportedFile`` with a clear reason.
 
@@ -168,7 +168,7 @@ def _run_unstructured(fn: Callable, path: Path, name: str, **kwargs) -> list[Sec
     return elements_to_sections(elements)
 
 
-def parse_pdf(path: Path, name: str, ocr_languages: str) -> list[Section]:
+def parse_pdf(path: Path, name: str, ocr_languages: str, ocr_engine: str | None = None) -> list[Section]:
     """PDF: pdfium text layer; empty or garbled pages are OCR'd (300 dpi, pages in parallel)."""
     from ingestflow.indexers.pdf_text import looks_garbled, read_pdf
 
@@ -184,7 +184,7 @@ def parse_pdf(path: Path, name: str, ocr_languages: str) -> list[Section]:
     if to_ocr:
         from ingestflow.indexers.ocr import ocr_pdf_pages
 
-        sections.extend(ocr_pdf_pages(path, to_ocr, ocr_languages))
+        sections.extend(ocr_pdf_pages(path, to_ocr, ocr_languages, engine=ocr_engine))
         sections.sort(key=lambda s: s.page or 0)
     return sections
 
@@ -231,8 +231,11 @@ def convert_with_soffice(path: Path, out_dir: Path, fmt: str, timeout_s: float |
         raise ParseError(f"soffice exited {proc.returncode}: {lines[-1][:200] if lines else ''}")
 
 
-def parse_file(path: Path, name: str, *, ocr_languages: str = "chi_sim+eng") -> list[Section]:
-    """Sections of a local file; raises UnsupportedFile or ParseError with a clear reason."""
+def parse_file(path: Path, name: str, *, ocr_languages: str = "chi_sim+eng", ocr_engine: str | None = None) -> list[Section]:
+    """Sections of a local file; raises UnsupportedFile or ParseError with a clear reason.
+
+    ``ocr_engine`` (``rapidocr`` / ``tesseract``) defaults to the ``ocr_engine`` setting.
+    """
     ext = Path(name).suffix.lower() or path.suffix.lower()
     if ext in AUDIO_VIDEO:
         raise UnsupportedFile(f"unsupported type: {ext.lstrip('.').upper()} is audio/video; ingestflow has no parser for it")
@@ -241,15 +244,15 @@ def parse_file(path: Path, name: str, *, ocr_languages: str = "chi_sim+eng") -> 
     if ext in ZIP_BASED:
         check_inflated_size(path, name)  # a decompression bomb fails here, before any parser inflates it
     if ext == ".pdf":
-        sections = parse_pdf(path, name, ocr_languages)
+        sections = parse_pdf(path, name, ocr_languages, ocr_engine)
     elif ext in IMAGES:
         from ingestflow.indexers.ocr import ocr_image
 
-        sections = ocr_image(path, name, ocr_languages)
+        sections = ocr_image(path, name, ocr_languages, ocr_engine)
     elif ext in LEGACY_OFFICE:
         converted = _convert_legacy(path, name, LEGACY_OFFICE[ext])
         try:
-            sections = parse_file(converted, converted.name, ocr_languages=ocr_languages)
+            sections = parse_file(converted, converted.name, ocr_languages=ocr_languages, ocr_engine=ocr_engine)
         finally:
             shutil.rmtree(converted.parent, ignore_errors=True)
     elif ext == ".parquet":

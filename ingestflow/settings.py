@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,7 +61,8 @@ class Settings(BaseSettings):
     run_lease_s: float = Field(30.0, ge=1, le=3600, description="A run's lease on its task (s): renewed every third of it while the run's process lives; past it the run is dead, and the reaper crashes it (Prefect flow run Crashed, slot freed, files due again).")
     reaper_interval_s: float = Field(10.0, gt=0, le=3600, description="How often (s) the API's reaper looks for expired run leases (runs also reap when they start). Dead runs are closed within run_lease_s + reaper_interval_s.")
     retry_backoff_s: list[float] = Field(default_factory=lambda: [2.0, 10.0], description="Delays (s) before each retry.")
-    ocr_languages: str = Field("chi_sim+eng", description="Tesseract languages for OCR.")
+    ocr_engine: Literal["rapidocr", "tesseract"] = Field("rapidocr", description="OCR engine for images and scanned PDF pages: rapidocr (PP-OCRv4, Chinese + English; other languages fall back to tesseract) or tesseract.")
+    ocr_languages: str = Field("chi_sim+eng", description="OCR languages, tesseract names (rapidocr reads chi_sim and eng).")
     ocr_page_timeout_s: float = Field(120.0, gt=0, description="Per-page OCR time limit (s); a page past it is left out.")
     split_timeout_s: float = Field(10.0, gt=0, le=3600, description="CPU time (s) a task's custom separators (regexes) may take on one file; the file fails past it.")
     soffice_timeout_s: float = Field(120.0, gt=0, description="LibreOffice conversion time limit (s) for .doc/.ppt.")

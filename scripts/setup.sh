@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng poppler-utils libmagic1 mariadb-server fonts-wqy-zenhei chromium libreoffice-writer-nogui libreoffice-impress-nogui"
+APT_PACKAGES="tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng poppler-utils libmagic1 mariadb-server fonts-wqy-zenhei fonts-noto-cjk fonts-arphic-uming fonts-dejavu-core fonts-liberation2 chromium libreoffice-writer-nogui libreoffice-impress-nogui"
 if command -v apt-get >/dev/null 2>&1; then
   missing=$(for p in $APT_PACKAGES; do dpkg -s "$p" >/dev/null 2>&1 || echo "$p"; done)
   if [ -n "$missing" ]; then
