@@ -103,7 +103,11 @@ def _worker_main(conn: Any, nice: int = 0) -> None:  # pragma: no cover - runs i
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", _run_job(job)))
+            from ingestflow.indexers.ocr import ocr_seconds
+
+            ocr_before = ocr_seconds()
+            result = _run_job(job)
+            conn.send(("ok", result, ocr_seconds() - ocr_before))
         except IngestError as exc:
             conn.send(("err", type(exc).__name__, exc.message, exc.retryable))
         except Exception as exc:  # noqa: BLE001 - any parser failure is this file's failure
@@ -154,6 +158,7 @@ class ParsePool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self.last = threading.local()  # ``last.ocr_s``: OCR seconds of this thread's last job
         for _ in range(workers):
             self._idle.put(self._spawn())
 
@@ -170,6 +175,7 @@ class ParsePool:
 
     def run(self, job: ParseJob, timeout_s: float) -> tuple[list[Section], int, str]:
         """Fetch and parse one item in a worker; kill and replace the worker past ``timeout_s``."""
+        self.last.ocr_s = 0.0
         worker = self._idle.get()
         if worker.proc.exitcode is not None:  # died while idle (OOM killer…): not this file's fault
             self._retire(worker)
@@ -194,6 +200,7 @@ class ParsePool:
                 worker = self._spawn()
             self._idle.put(worker)
         if reply[0] == "ok":
+            self.last.ocr_s = reply[2]
             return reply[1]
         raise _rebuild(*reply[1:])
 

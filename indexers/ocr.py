@@ -19,6 +19,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -135,8 +137,26 @@ def _frames(image_path: Path) -> int:
         return 1  # tesseract reports what it cannot read
 
 
+_ocr_clock = [0.0]  # seconds spent in OCR by this process (the load's per-stage time split reads it)
+_ocr_lock = threading.Lock()
+
+
+def ocr_seconds() -> float:
+    """Seconds this process has spent in ``ocr_image_file`` so far (pages OCR'd in parallel add up)."""
+    return _ocr_clock[0]
+
+
 def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None) -> str:
     """Text of one image file (tesseract, one thread, bounded time); paragraphs split by blank lines."""
+    started = time.monotonic()
+    try:
+        return _ocr_image_file(image_path, languages, timeout_s)
+    finally:
+        with _ocr_lock:
+            _ocr_clock[0] += time.monotonic() - started
+
+
+def _ocr_image_file(image_path: Path, languages: str, timeout_s: float | None) -> str:
     timeout_s = timeout_s or get_settings().ocr_page_timeout_s
     cjk, other = split_languages(languages)
     if not (cjk and other) or _frames(image_path) > 1:  # one model set, or a multi-page TIFF: one read

@@ -137,6 +137,9 @@ def test_per_minute_schedule_pause_and_resume(stack: LiveStack, tmp_path) -> Non
               "two scheduled runs to complete", step=3)
     started = sorted(r["started_at"] for r in _runs(stack, tid))
     assert started[1] - started[0] >= 30, f"runs should be about a minute apart: {started}"
+    # scheduled runs get the same readable names as on-demand ones: "<task name> · <started at>"
+    names = [r["name"] for r in _flow_runs(stack, deployment["id"]) if r["state_type"] == "COMPLETED"]
+    assert names and all(n.startswith("e2e-minute · 20") for n in names), names
 
     # The Prefect UI shows the deployment (rendered by headless Chromium, not just served).
     if find_browser():
