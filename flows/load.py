@@ -45,6 +45,8 @@ from ingestflow.indexers.milvus_store import ChunkFilter
 from ingestflow.records import Chunk
 from ingestflow.settings import get_settings
 
+report.quiet_failed_files()
+
 
 def worker_name() -> str:
     """``host/worker``: the Prefect worker that started this flow run (it sets ``PREFECT__WORKER_NAME``

@@ -65,7 +65,7 @@ def flow_run_name(task_name: str, task_id: str, started: float | None = None, tz
     from datetime import datetime
     from zoneinfo import ZoneInfo
 
-    at = datetime.fromtimestamp(started or time.time(), ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
+    at = datetime.fromtimestamp(time.time() if started is None else started, ZoneInfo(tz)).strftime("%Y-%m-%d %H:%M:%S")
     return f"{task_name or f'task {task_id}'} · {at}"
 
 
@@ -92,3 +92,21 @@ def markdown(summary: dict[str, Any], report: RunReport, task_name: str = "") ->
               "| stage | seconds | share |", "|---|---:|---:|",
               *(f"| {s} | {report.seconds[s]:.2f} | {report.seconds[s] / total:.0%} |" for s in STAGES)]
     return "\n".join(lines) + "\n"
+
+
+class _QuietFailedFile:
+    """Drops Prefect's ERROR lines about a "Failed file" task run ("Task run failed with state: …",
+    "Finished in state Failed file …", with an empty "NoneType: None" traceback): the file's failure is
+    expected, its reason is in the task run's state message, the artifact and the catalog."""
+
+    def filter(self, record: Any) -> bool:
+        return not (record.levelno >= 40 and f"{FAILED_FILE}(" in str(record.msg))
+
+
+def quiet_failed_files() -> None:
+    """Install the filter on Prefect's task-run logger (once)."""
+    import logging
+
+    logger = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, _QuietFailedFile) for f in logger.filters):
+        logger.addFilter(_QuietFailedFile())
