@@ -37,7 +37,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from ingestflow.catalog import FileRef, catalog, lifecycle
 from ingestflow.catalog.listing import diff_listing
 from ingestflow.errors import EmbedTimeout, IngestError, ProviderUnavailable
-from ingestflow.flows import run_guard
+from ingestflow.flows import report, run_guard
 from ingestflow.flows.context import TaskContext, task_context
 from ingestflow.flows.parse_pool import ParseJob, parse_pool
 from ingestflow.flows.pipeline import (LoadPipeline, LoadStats, group_files, group_label, is_outage, reason_of,
@@ -46,6 +46,8 @@ from ingestflow.indexers.milvus_store import ChunkFilter
 from ingestflow.records import Chunk
 from ingestflow.scrub import scrubbed
 from ingestflow.settings import get_settings
+
+report.quiet_failed_files()
 
 
 def worker_name() -> str:
@@ -125,6 +127,7 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
         c.files.mark(lifecycle.parsing(refs))
         c.files.attempt([r.id for r in refs], worker_name())
     pool = parse_pool(settings.parse_workers, settings.parse_nice)
+    clock = report.of(task_id)
     outcomes: list[dict[str, Any]] = []
     done: list[dict[str, Any]] = []
     for ref in refs:
@@ -137,11 +140,21 @@ def parse_and_split(task_id: str, refs: list[FileRef], timeout_s: float, retries
             chunks = ctx.split(ref.doc_id, sections)
         except Exception as exc:  # noqa: BLE001 - one file's failure is that file's alone
             outcomes.append({"error": reason_of(exc), "started": started, "outage": is_outage(exc)})
+            clock.add("parse", time.time() - started)
             continue
+        ocr_s = getattr(pool.last, "ocr_s", 0.0)
+        clock.add("OCR", ocr_s)
+        clock.add("parse", time.time() - started - ocr_s)
         done.append(lifecycle.split(ref, started, parsed_at, sum(len(s.text) for s in sections), len(chunks)))
         outcomes.append({"chunks": chunks, "bytes": size, "version": version})
     with catalog() as c:
         c.files.mark(done)
+    failed = [(ref.name, o["error"]) for ref, o in zip(refs, outcomes, strict=True) if "error" in o and not o["outage"]]
+    if failed:  # not green in the UI; the outcomes still go back (PrefectRunner reads them), the flow goes on
+        from prefect.states import Failed
+
+        return Failed(name=report.FAILED_FILE, data=outcomes,
+                      message="; ".join(f"{name}: {why}" for name, why in failed)[:1000])
     return outcomes
 
 
@@ -181,8 +194,11 @@ def index_chunks(task_id: str, chunks: list[Chunk], meta: dict[str, dict[str, An
                  timeout_s: float | None = None) -> int:
     """Embed a batch of chunks across files, within ``timeout_s`` of its start, and upsert them."""
     ctx = task_context(task_id)
-    vectors = embedder_thread.embed(ctx, [c.text for c in chunks], timeout_s or get_settings().embed_timeout_s)
-    return ctx.write(chunks, vectors, meta)
+    clock = report.of(task_id)
+    with clock.timed("embed"):
+        vectors = embedder_thread.embed(ctx, [c.text for c in chunks], timeout_s or get_settings().embed_timeout_s)
+    with clock.timed("write"):
+        return ctx.write(chunks, vectors, meta)
 
 
 class PauseProbe:
@@ -213,13 +229,29 @@ class PrefectRunner:
         self.pausing = lambda: probe() or (lost is not None and lost.is_set())
 
     def parse(self, group: list[FileRef]) -> Any:
-        return parse_and_split.submit(self.task_id, group, self.parse_timeout, self.retries, group_label(group))
+        return _GroupFuture(parse_and_split.submit(self.task_id, group, self.parse_timeout, self.retries,
+                                                   group_label(group)))
 
     def index(self, batch: list[Chunk], meta: dict[str, dict[str, Any]]) -> Any:
         return index_chunks.submit(self.task_id, batch, meta, len(batch), self.embed_timeout)
 
     def first_done(self, futures: list[Any]) -> Any:
-        return next(as_completed(futures))
+        inner = {getattr(f, "inner", f): f for f in futures}
+        return inner[next(as_completed(list(inner)))]
+
+
+class _GroupFuture:
+    """A parse group's future: a group whose task run ended "Failed file" still yields its outcomes."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    def result(self) -> Any:
+        self.inner.wait()
+        state = self.inner.state
+        if state.is_failed() and state.name == report.FAILED_FILE:
+            return self.inner.result(raise_on_failure=False)
+        return self.inner.result()
 
 
 class CatalogLedger:
@@ -234,6 +266,7 @@ class CatalogLedger:
     def failed(self, ref: FileRef, reason: str, started: float | None = None) -> None:
         with catalog() as c:
             c.files.mark([lifecycle.failed(ref, reason, started)])
+        report.of(self.ctx.task.id).failed(ref.name, reason)
 
     def deferred(self, refs: list[FileRef], reason: str) -> None:
         with catalog() as c:
@@ -246,6 +279,8 @@ class CatalogLedger:
         except IngestError as exc:
             with catalog() as c:
                 c.files.mark([lifecycle.failed(ref, f"could not remove old chunks: {exc.message}") for ref, _ in done])
+            for ref, _ in done:
+                report.of(self.ctx.task.id).failed(ref.name, f"could not remove old chunks: {exc.message}")
             stats.files_failed += len(done)
             return
         now = time.time()
@@ -255,11 +290,16 @@ class CatalogLedger:
 
 
 def _flow_run_name() -> str:
+    """``<task name> · <started at>``: the engine names every run so when it starts (scheduled or not)."""
     from prefect.runtime import flow_run
 
-    params = flow_run.parameters
-    suffix = "-retry" if params.get("file_ids") else ""
-    return f"load-{params['task_id']}{suffix}"
+    task_id = str(flow_run.parameters["task_id"])
+    try:
+        with catalog() as c:
+            name = c.tasks.get(task_id).name
+    except Exception:  # noqa: BLE001 - a name is a nicety; the run reports a missing task itself
+        name = ""
+    return report.flow_run_name(name, task_id, tz=get_settings().timezone)
 
 
 @flow(name="ingestflow-load", flow_run_name=_flow_run_name,
@@ -279,9 +319,16 @@ def load_task(task_id: str, file_ids: list[str] | None = None) -> dict[str, Any]
     if not lease.acquire():
         return _skipped(task_id, flow_run_id, "another run of this task is in flight")
     try:
-        return _run(ctx, file_ids, flow_run_id, lease)
+        summary = _run(ctx, file_ids, flow_run_id, lease)
     finally:
         lease.release()
+    name = report.final_state_name(summary.get("files_failed", 0),
+                                   summary.get("files_failed", 0) + summary.get("files_succeeded", 0))
+    if name is None:
+        return summary
+    from prefect.states import Completed
+
+    return Completed(name=name, data=summary, message=name)  # says so in the UI; the caller still gets the dict
 
 
 def _reap_dead_runs() -> None:
@@ -323,9 +370,11 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
         lifecycle.run_started(c, ctx.task)
     lease.started(run_id)
     stats = LoadStats()
+    clock = report.start(task_id)
     try:
         ctx.store().exists()  # Milvus down at start: fail fast (within dependency_timeout_s), touch no file
-        plan = list_source(task_id, file_ids)
+        with clock.timed("list"):
+            plan = list_source(task_id, file_ids)
         logger.info("task %s: %s, %d file(s) to process", task_id, plan.counts, len(plan.to_process))
         with catalog() as c:
             c.files.mark(lifecycle.queued(plan.to_process))
@@ -355,7 +404,7 @@ def _run(ctx: TaskContext, file_ids: list[str] | None, flow_run_id: str | None,
         lifecycle.run_finished(c, task_id, ok=not pipeline.outage)
     summary = {"task_id": task_id, "run_id": run_id, "worker": worker_name(), **counts, **stats.as_dict(), "files_deferred": pipeline.files_deferred,
                "listing_error": plan.listing_error, "error": error}
-    _publish_artifact(summary)
+    _publish_artifact(summary, clock, ctx.task.name)
     if pipeline.outage:
         raise ProviderUnavailable(error)  # the flow run ends Failed in Prefect, with the same reason
     return summary
@@ -392,13 +441,12 @@ def _delete_gone(ctx: TaskContext, plan: ListingPlan) -> int:
     return len(plan.gone)
 
 
-def _publish_artifact(summary: dict[str, Any]) -> None:
-    """A markdown table of the run on the flow run (Prefect UI → Artifacts)."""
+def _publish_artifact(summary: dict[str, Any], clock: report.RunReport, task_name: str) -> None:
+    """The run's story on the flow run (Prefect UI → Artifacts): counts, failed files, time per stage."""
     try:
         from prefect.artifacts import create_markdown_artifact
 
-        rows = "\n".join(f"| {k} | {v} |" for k, v in summary.items())
-        create_markdown_artifact(markdown=f"| field | value |\n|---|---|\n{rows}\n",
+        create_markdown_artifact(markdown=report.markdown(summary, clock, task_name),
                                  key=f"load-{summary['task_id']}", description="ingestflow load run")
     except Exception:  # noqa: BLE001, S110 - an artifact is a nicety; the run already succeeded
         pass

@@ -136,7 +136,11 @@ def _worker_main(conn: Any, nice: int = 0) -> None:  # pragma: no cover - runs i
         except (EOFError, OSError):
             return
         try:
-            conn.send(("ok", _run_job(job)))
+            from ingestflow.indexers.ocr import ocr_seconds
+
+            ocr_before = ocr_seconds()
+            result = _run_job(job)
+            conn.send(("ok", result, ocr_seconds() - ocr_before))
         except MemoryError:
             conn.send(("err", "ParseMemoryExceeded", f"{job.name!r}: parsing needed more than the parse worker's "
                        f"memory ceiling of {ceiling_mb} MB (INGESTFLOW_PARSE_MEMORY_MB)", False))
@@ -190,6 +194,7 @@ class ParsePool:
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
+        self.last = threading.local()  # ``last.ocr_s``: OCR seconds of this thread's last job
         for _ in range(workers):
             self._idle.put(self._spawn())
 
@@ -209,6 +214,7 @@ class ParsePool:
 
         The job's temporary directory is made here and removed here after the job, whatever happened to the
         worker: a SIGKILL skips the worker's own clean-up."""
+        self.last.ocr_s = 0.0
         worker = self._idle.get()
         job = replace(job, tmp_dir=tempfile.mkdtemp(prefix="ingestflow-parse-"))
         if worker.proc.exitcode is not None:  # died while idle (OOM killer…): not this file's fault
@@ -236,6 +242,7 @@ class ParsePool:
             self._idle.put(worker)
             shutil.rmtree(job.tmp_dir, ignore_errors=True)  # after the kill: nothing writes there any more
         if reply[0] == "ok":
+            self.last.ocr_s = reply[2]
             return reply[1]
         raise _rebuild(*reply[1:])
 

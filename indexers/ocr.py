@@ -25,6 +25,8 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -144,10 +146,26 @@ def _frames(image_path: Path) -> int:
 
 
 ENGINES = ("rapidocr", "tesseract")
+_ocr_clock = [0.0]  # seconds spent in OCR by this process (the load's per-stage time split reads it)
+_ocr_lock = threading.Lock()
+
+
+def ocr_seconds() -> float:
+    """Seconds this process has spent in ``ocr_image_file`` so far (pages OCR'd in parallel add up)."""
+    return _ocr_clock[0]
 
 
 def ocr_image_file(image_path: Path, languages: str, timeout_s: float | None = None, engine: str | None = None) -> str:
     """Text of one image file (one thread, bounded time); lines by newlines, paragraphs by blank lines."""
+    started = time.monotonic()
+    try:
+        return _ocr_image_file(image_path, languages, timeout_s, engine)
+    finally:
+        with _ocr_lock:
+            _ocr_clock[0] += time.monotonic() - started
+
+
+def _ocr_image_file(image_path: Path, languages: str, timeout_s: float | None, engine: str | None) -> str:
     settings = get_settings()
     timeout_s = timeout_s or settings.ocr_page_timeout_s
     engine = engine or settings.ocr_engine

@@ -11,11 +11,12 @@ from ingestflow.api.deps import ApiUser
 from ingestflow.api.envelope import ERRORS, Envelope, OkEnvelope, ok
 from ingestflow.api.schemas.common import Page, int_list, parse_id
 from ingestflow.api.schemas.tasks import (
-    LoadRunPublic, RetryStarted, RunList, RunStarted, TaskCreate, TaskCreated, TaskDelete, TaskFilesPage, TaskList,
-    TaskOne, TaskRef, TaskRetry, TaskStatusOut, TaskUpdate,
+    LoadRunPublic, RetryStarted, RunList, RunStarted, TaskCreate, TaskCreated, TaskDelete, TaskDetail, TaskFilesPage,
+    TaskList, TaskOne, TaskRef, TaskRetry, TaskStatusOut, TaskUpdate,
 )
 from ingestflow.catalog import catalog
 from ingestflow.errors import ValidationFailed
+from ingestflow.orchestration import deployments
 from ingestflow.records import FileStatus, LoadIntervalType
 from ingestflow.services import tasks as task_service
 
@@ -70,8 +71,10 @@ def list_tasks(
 
 @router.get("/get", response_model=Envelope[TaskOne])
 def get_task(task_id: TaskIdQuery = None) -> dict:
-    """One task with its source config."""
-    return ok({"task": presenters.tasks_public([_get(_task_id(task_id))])[0]})
+    """One task with its source config, its deployment and the deployment's Prefect UI link."""
+    task = _get(_task_id(task_id))
+    return ok({"task": TaskDetail(**presenters.tasks_public([task])[0].model_dump(), deployment_id=task.deployment_id,
+                                  deployment_url=deployments.ui_url("deployment", task.deployment_id))})
 
 
 @router.post("/update", response_model=OkEnvelope)
@@ -150,4 +153,7 @@ def task_runs(task_id: TaskIdQuery = None) -> dict:
     with catalog() as c:
         task = c.tasks.get(_task_id(task_id))
         runs = [LoadRunPublic.model_validate(r, from_attributes=True) for r in c.runs.of_task(task.id)]
-    return ok({"runs": runs, "total": len(runs), "deployment_id": task.deployment_id})
+    for run in runs:
+        run.prefect_url = deployments.ui_url("flow-run", run.flow_run_id)
+    return ok({"runs": runs, "total": len(runs), "deployment_id": task.deployment_id,
+               "deployment_url": deployments.ui_url("deployment", task.deployment_id)})

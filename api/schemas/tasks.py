@@ -112,6 +112,7 @@ class LoadRunPublic(BaseModel):
     chunks_written: int
     bytes_read: int
     error: str
+    prefect_url: str | None = Field(None, description="The run's page in the Prefect UI (null: no UI configured).")
 
 
 class TaskCreated(BaseModel):
@@ -123,8 +124,14 @@ class TaskList(BaseModel):
     total: int
 
 
+class TaskDetail(TaskPublic):
+    deployment_id: str | None = Field(None, description="The task's Prefect deployment.")
+    deployment_url: str | None = Field(None, description="Its page in the Prefect UI (`PREFECT_UI_URL`, else the "
+                                                         "API's base; null when none is configured).")
+
+
 class TaskOne(BaseModel):
-    task: TaskPublic
+    task: TaskDetail
 
 
 class TaskStatusOut(BaseModel):
@@ -152,3 +159,4 @@ class RunList(BaseModel):
     runs: list[LoadRunPublic]
     total: int
     deployment_id: str | None
+    deployment_url: str | None = Field(None, description="The deployment's page in the Prefect UI (null: none).")

@@ -133,6 +133,8 @@ class Task(_Model):
     end_at: int = 0
     created_at: int = 0
     updated_at: int = 0
+    deployment_id: str | None = None  # GET /task/get only
+    deployment_url: str | None = None  # its Prefect UI page (None: no UI configured, or from /task/list)
 
     @property
     def load_interval_type(self) -> int:
@@ -185,6 +187,7 @@ class LoadRun(_Model):
     chunks_written: int = 0
     bytes_read: int = 0
     error: str = ""
+    prefect_url: str | None = None  # the flow run's Prefect UI page (None: no UI configured)
 
     @property
     def finished(self) -> bool:

@@ -8,6 +8,7 @@ tests). Workers of the ``ingestflow`` process pool run the importable entry poin
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 from collections.abc import Callable
 from typing import Any, TypeVar
@@ -99,9 +100,62 @@ def ensure_work_pool(name: str | None = None, type: str = "process") -> None:  #
     _pool_ready.add(name)
 
 
+def name_slug(text: str) -> str:
+    """A task name as a deployment name: lower case, words (any script) joined by ``-``."""
+    return re.sub(r"[^\w.]+", "-", text.strip().lower()).strip("-.")[:60]
+
+
+def _free_name(c: Any, task: Any) -> str:
+    """The task's name slugged, with the short id appended when another deployment has it."""
+    from prefect.exceptions import ObjectNotFound
+
+    base = name_slug(task.name or "") or f"task-{task.id}"
+    for name in (base, f"{base}-{str(task.id)[-6:]}", f"{base}-{task.id}"):
+        try:
+            c.read_deployment_by_name(f"{FLOW_NAME}/{name}")
+        except ObjectNotFound:
+            return name
+    return f"task-{task.id}"
+
+
+def _every(source: SourceConfig) -> str:
+    schedule = schedule_for(source)
+    if schedule is None:
+        return "runs once (and on demand)"
+    if getattr(schedule, "cron", None):
+        return f"daily at {get_settings().daily_hour:02d}:00 {schedule.timezone}"
+    minutes = int(schedule.interval.total_seconds() // 60)
+    if minutes % 1440 == 0:
+        return f"every {minutes // 1440} day(s)"
+    return f"every {minutes // 60} hour(s)" if minutes % 60 == 0 else f"every {minutes} minute(s)"
+
+
+def describe(task: Any, connector_kind: str, volume_name: str) -> str:
+    """The deployment's description in words: what it loads, where, when, with which rules."""
+    source = task.source
+    uris = source.uris
+    shown = ", ".join(uris[:5]) + (f" and {len(uris) - 5} more" if len(uris) > 5 else "") if uris else "everything"
+    process = task.process
+    rules = [f"sync {process.sync_mode}"]
+    if process.sync_mode == "mirror":
+        rules.append(f"deletes at most {process.max_delete_fraction:.0%} of files at once")
+    for label, value in (("parse limit", process.parse_timeout_s), ("embed limit", process.embed_timeout_s)):
+        if value:
+            rules.append(f"{label} {value:g} s")
+    if process.ocr_languages:
+        rules.append(f"OCR {process.ocr_languages}")
+    if process.process_type:
+        rules.append(f"chunking {process.process_type}")
+    return (f"**{task.name or f'task {task.id}'}**: loads {shown} from a {connector_kind} connector into volume "
+            f"{volume_name}; {_every(source)}; {', '.join(rules)}.\n\nLoad task {task.id} (tag task:{task.id}).")
+
+
 def create_task_deployment(task: Any, connector_kind: str, volume_name: str,
                            extra_tags: list[str] | None = None) -> str:
-    """Create the task's deployment (schedule from its load mode); returns the deployment id."""
+    """Create the task's deployment (schedule from its load mode); returns the deployment id.
+
+    Named from the task's name (slugged; the short id appended on a clash); the task id is in the
+    tags, the parameters and the description, and the catalog keeps the deployment id."""
     from prefect.client.schemas.objects import ConcurrencyLimitStrategy, ConcurrencyOptions
 
     ensure_work_pool()
@@ -109,7 +163,9 @@ def create_task_deployment(task: Any, connector_kind: str, volume_name: str,
         with client() as c:
             flow_id = c.create_flow_from_name(FLOW_NAME)
             deployment_id = c.create_deployment(
-                flow_id=flow_id, name=f"task-{task.id}", entrypoint=ENTRYPOINT,
+                flow_id=flow_id, name=_free_name(c, task), entrypoint=ENTRYPOINT,
+                # the worker imports ENTRYPOINT from the installed package: no checkout path to show
+                path=None,
                 work_pool_name=work_pool(), parameters={"task_id": str(task.id)},
                 tags=[f"task:{task.id}", f"connector:{connector_kind}", f"volume:{slug(volume_name)}",
                       *(extra_tags or [])],
@@ -118,11 +174,34 @@ def create_task_deployment(task: Any, connector_kind: str, volume_name: str,
                 # or an edit made mid-run must still be picked up); flows/run_guard.py then skips
                 # it as "collapsed" if a run that started after it was due already completed
                 concurrency_options=ConcurrencyOptions(collision_strategy=ConcurrencyLimitStrategy.ENQUEUE),
-                description=f"ingestflow load task {task.id}",
+                description=describe(task, connector_kind, volume_name),
             )
     except Exception as exc:  # noqa: BLE001
         raise wrap("deployment creation", exc) from None
     return str(deployment_id)
+
+
+def update_description(deployment_id: str, description: str) -> None:
+    """Rewrite the deployment's description (a rename, new uris or schedule).
+
+    Prefect 3.8.8 cannot rename a deployment (``DeploymentUpdate`` has no name), so a renamed task
+    keeps its deployment (id, runs, schedule) and says its new name here and in its flow run names."""
+    from prefect.client.schemas.actions import DeploymentUpdate
+
+    with_client("deployment update", lambda c: c.update_deployment(UUID(deployment_id),
+                                                                   DeploymentUpdate(description=description)))
+
+
+def ui_url(kind: str, obj_id: str | None) -> str | None:
+    """The Prefect UI page of a deployment or flow run (``kind``: "deployment" | "flow-run");
+    None without an id or without a UI base (``PREFECT_UI_URL``, else derived from ``PREFECT_API_URL``)."""
+    if not obj_id:
+        return None
+    from prefect.settings import get_current_settings
+
+    base = get_current_settings().ui_url
+    return f"{base.rstrip('/')}/{'deployments/deployment' if kind == 'deployment' else 'runs/flow-run'}/{obj_id}" \
+        if base else None
 
 
 def replace_schedules(deployment_id: str, source: SourceConfig, *, active: bool = True) -> None:

@@ -70,8 +70,22 @@ def update_task(task: LoadTask, *, load_mode: LoadMode | None = None, uris: list
             with catalog() as c:
                 c.tasks.update(task.id, source_config=task.source_config, status=task.status)
             raise
+        refresh_description(task.id)
         if run_now:
             deployments.run_deployment(task.deployment_id)
+
+
+def refresh_description(task_id: str) -> None:
+    """The deployment's description after an edit (its name, uris, schedule); best effort."""
+    with catalog() as c:
+        task = c.tasks.get(task_id)
+        connector = c.connectors.get(task.connector_id)
+        volume = c.volumes.get(task.volume_id)
+    try:
+        deployments.update_description(task.deployment_id, deployments.describe(
+            task, entry_for(connector.source_type).kind, volume.name))
+    except IngestError as exc:  # the edit itself is saved; the description catches up on the next edit
+        log.warning("task %s: could not update its deployment's description: %s", task_id, exc.message)
 
 
 def delete_task(task: LoadTask, keep_chunks: bool) -> None:

@@ -128,7 +128,8 @@ def _flow_runs(stack: LiveStack, deployment_id: str) -> list[dict]:
 def test_per_minute_schedule_pause_and_resume(stack: LiveStack, tmp_path) -> None:
     tid = _create_task(stack, "e2e-minute", interval_type=3, interval=1)
     deployment = _deployment(stack, tid)
-    assert deployment["name"] == f"task-{tid}" and not deployment["paused"]
+    assert deployment["name"] == "e2e-minute" and not deployment["paused"]  # the task's name; the id in tags
+    assert f"task:{tid}" in deployment["tags"]
     assert [s["schedule"]["interval"] for s in deployment["schedules"]] == [60.0]
 
     # Runs happen on their own: nobody triggers them.
@@ -136,11 +137,14 @@ def test_per_minute_schedule_pause_and_resume(stack: LiveStack, tmp_path) -> Non
               "two scheduled runs to complete", step=3)
     started = sorted(r["started_at"] for r in _runs(stack, tid))
     assert started[1] - started[0] >= 30, f"runs should be about a minute apart: {started}"
+    # scheduled runs get the same readable names as on-demand ones: "<task name> · <started at>"
+    names = [r["name"] for r in _flow_runs(stack, deployment["id"]) if r["state_type"] == "COMPLETED"]
+    assert names and all(n.startswith("e2e-minute · 20") for n in names), names
 
     # The Prefect UI shows the deployment (rendered by headless Chromium, not just served).
     if find_browser():
         shot = snapshot(f"{stack.prefect}/deployments/deployment/{deployment['id']}", shots_dir(tmp_path) / "active.png")
-        assert f"task-{tid}" in shot.dom, "the Prefect UI did not render the deployment"
+        assert "e2e-minute" in shot.dom, "the Prefect UI did not render the deployment"
         assert shot.png.stat().st_size > 20_000
 
     # Pause: no new run starts after the one in flight (if any) — checked over more than one interval.
@@ -156,7 +160,7 @@ def test_per_minute_schedule_pause_and_resume(stack: LiveStack, tmp_path) -> Non
     assert task["status"] == 3  # paused
     if find_browser():
         shot = snapshot(f"{stack.prefect}/deployments/deployment/{deployment['id']}", shots_dir(tmp_path) / "paused.png")
-        assert f"task-{tid}" in shot.dom
+        assert "e2e-minute" in shot.dom
 
     # Resume: runs come back on their own within about one interval.
     _ok(http.post(f"{stack.api}/task/resume", headers=H, json={"task_id": tid}))

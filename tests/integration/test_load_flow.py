@@ -126,3 +126,30 @@ def test_a_volume_whose_model_is_missing_fails_the_run_with_a_clear_message(pref
     with pytest.raises(ModelNotAvailable, match="could not be loaded offline"):
         load_task(task_id)
     assert cat.files(task_id) == []
+
+
+def test_the_run_tells_its_story_in_prefect(loaded) -> None:
+    """Run name, a named final state, a "Failed file" task run, the artifact's failures and stage times."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    _, task_id, summary = loaded
+    flow_run_id = UUID(next(r for r in cat.runs(task_id) if r.id == summary["run_id"]).flow_run_id)
+    with get_client(sync_client=True) as c:
+        run = c.read_flow_run(flow_run_id)
+        assert run.name.startswith(f"load {loaded[0].name} · 20"), run.name
+        total = summary["files_failed"] + summary["files_succeeded"]
+        assert run.state.type.value == "COMPLETED"
+        assert run.state.name == f"Completed · 2 of {total} files failed"
+        task_runs = c.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[flow_run_id])))
+        bad = [t for t in task_runs if "corrupt.pdf" in t.name]
+        assert bad and all(t.state.type.value == "FAILED" and t.state.name == "Failed file" for t in bad)
+        assert "corrupt.pdf" in bad[0].state.message
+        artifacts = [a for a in c.read_artifacts() if a.key == f"load-{task_id}" and a.flow_run_id == flow_run_id]
+    md = artifacts[0].data
+    assert "## Failed files (2)" in md and "| corrupt.pdf |" in md and "unsupported type" in md
+    for stage in ("list", "parse", "OCR", "embed", "write"):
+        assert f"| {stage} |" in md
+    assert "| embed | 0.00 |" not in md and "| parse | 0.00 |" not in md

@@ -134,3 +134,44 @@ def test_retry_and_files(client, local_connector, volume) -> None:
     assert runs["runs"] == [] and runs["total"] == 0
     ok_data(client.post("/task/delete", params={"keep_chunks": True}, json={"task_id": task_id}))
     assert cat.files(task_id) == []
+
+
+def test_a_named_task_names_its_deployment_and_describes_it_in_words(client, local_connector, volume) -> None:
+    from ingestflow.orchestration import deployments as prefect_ops
+
+    body = {**_body(local_connector, volume["id"], 3, ["a.txt", "b.md"]), "name": "Docs Nightly"}
+    first = ok_data(client.post("/task", json=body))["task_id"]
+    second = ok_data(client.post("/task", json=body))["task_id"]  # the same name: the short id tells them apart
+    dep, other = _deployment(first), _deployment(second)
+    assert dep.name == "docs-nightly" and other.name == f"docs-nightly-{second[-6:]}"
+    assert f"task:{second}" in other.tags and second in other.description
+    assert "Docs Nightly" in dep.description and "a.txt, b.md" in dep.description
+    assert "local connector" in dep.description and "api-vol" in dep.description
+    assert "every 1 minute(s)" in dep.description and "sync mirror" in dep.description
+    assert dep.path in (None, "") and dep.entrypoint == "ingestflow.flows.load:load_task"  # no checkout path
+
+    ui = ok_data(client.get("/task/get", params={"task_id": first}))["task"]
+    assert ui["deployment_id"] == str(dep.id)
+    assert ui["deployment_url"] == prefect_ops.ui_url("deployment", str(dep.id))
+    assert ui["deployment_url"].endswith(f"/deployments/deployment/{dep.id}")
+    runs = ok_data(client.get("/task/runs", params={"task_id": first}))
+    assert runs["deployment_url"] == ui["deployment_url"]
+
+    # a rename keeps the deployment (id, runs, schedule) and rewrites its description
+    ok_data(client.post("/task/update", json={"task_id": first, "name": "文档 每晚"}))
+    renamed = _deployment(first)
+    assert renamed.id == dep.id and "文档 每晚" in renamed.description
+    assert [s.schedule.interval for s in renamed.schedules] == [timedelta(seconds=60)]
+    assert prefect_ops.name_slug("文档 每晚") == "文档-每晚"
+    for task_id in (first, second):
+        ok_data(client.post("/task/delete", json={"task_id": task_id}))
+
+
+def test_ui_links_are_null_without_a_ui_base(monkeypatch) -> None:
+    from prefect.settings import PREFECT_UI_URL, temporary_settings
+
+    from ingestflow.orchestration import deployments as prefect_ops
+
+    assert prefect_ops.ui_url("flow-run", None) is None
+    with temporary_settings({PREFECT_UI_URL: "http://ui.example:4200"}):
+        assert prefect_ops.ui_url("flow-run", "abc") == "http://ui.example:4200/runs/flow-run/abc"
