@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from bilingual_corpus import build, kind  # noqa: E402
 from scifact_benchmark import (  # noqa: E402
-    MODEL_ALIASES, ROOT, SHARED, ChunkToDoc, SearchAdapter, configs, evaluate_configs,
+    MODEL_ALIASES, ROOT, SHARED, ChunkToDoc, SearchAdapter, configs, evaluate_configs, point_process_at,
 )
 
 SEEDS = Path(os.environ.get("SEEDS_DIR", SHARED / "seeds"))
@@ -35,15 +35,7 @@ RESULTS = ROOT / "benchmarks" / "results" / "bilingual.json"
 
 def _setup(work: Path, model: str) -> tuple[str, Path]:
     name = f"bilingual-{model.replace('/', '_')}"
-    data_dir = work / name
-    os.environ["INGESTFLOW_DATA_DIR"] = str(data_dir)
-    os.environ["INGESTFLOW_EMBEDDING_MODEL"] = model
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    from ingestflow.settings import prepare_environment, reset_settings
-
-    reset_settings()
-    prepare_environment()
-    return name, data_dir
+    return name, point_process_at(work / name, model)
 
 
 def cmd_ingest(args: argparse.Namespace) -> dict:

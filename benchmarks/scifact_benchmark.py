@@ -220,7 +220,11 @@ def evaluate_configs(search: SearchAdapter, volume_id: str, queries: dict[str, s
 def _setup(work: Path, model: str, chunking: str, layout: str) -> tuple[str, Path]:
     """Point the process at this run's data dir (before any ingestflow import reads settings)."""
     name = f"scifact-{model.replace('/', '_')}-{chunking}-{layout}"
-    data_dir = work / name
+    return name, point_process_at(work / name, model)
+
+
+def point_process_at(data_dir: Path, model: str) -> Path:
+    """Settings of this process: ``data_dir`` and the embedding ``model`` (re-read)."""
     os.environ["INGESTFLOW_DATA_DIR"] = str(data_dir)
     os.environ["INGESTFLOW_EMBEDDING_MODEL"] = model
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -228,7 +232,7 @@ def _setup(work: Path, model: str, chunking: str, layout: str) -> tuple[str, Pat
 
     reset_settings()
     prepare_environment()
-    return name, data_dir
+    return data_dir
 
 
 def write_docs(folder: Path, layout: str) -> int:
