@@ -27,7 +27,7 @@ from ingestflow.errors import IngestError, ValidationFailed
 from ingestflow.records import FileType
 from ingestflow.services import connectors as connector_configs
 
-router = APIRouter(prefix="/connectors", tags=["connectors"])
+router = APIRouter(prefix="/connectors", tags=["seed 002: connectors"])
 MAX_LISTED_FILES = 10000
 SOURCE_TYPE_HELP = f"Only this kind: {describe_source_types()}."
 

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from ingestflow.api.envelope import Envelope, ok
 from ingestflow.catalog.db import get_engine
 
-router = APIRouter(tags=["health"])
+router = APIRouter(tags=["seed 000: health"])
 
 
 class Health(BaseModel):

@@ -16,7 +16,7 @@ from ingestflow.catalog.knowledge import record_search
 from ingestflow.services import search as search_service
 from ingestflow.services.search import SearchRequest as Search
 
-router = APIRouter(tags=["search"], responses=ERRORS)
+router = APIRouter(tags=["seed 002: search"], responses=ERRORS)
 
 
 def _recorder(background: BackgroundTasks) -> Any:
