@@ -6,7 +6,8 @@ import pytest
 from pydantic import SecretStr
 
 from tests.support import catalog as cat
-from tests.support.api import ok_data
+from ingestflow.api import seed003
+from tests.support.api import BEARER, ok003, ok_data
 from tests.support.kb_corpus import load_folder, write
 
 pytestmark = pytest.mark.slow
@@ -40,15 +41,21 @@ def shared(client, tmp_path_factory) -> dict[str, str]:
 
 
 def _as(key: str) -> dict[str, str]:
+    """Seed 003's auth (the documents routes' family)."""
+    return {"Authorization": f"Bearer {key}", "moi-key": ""}
+
+
+def _moi(key: str) -> dict[str, str]:
+    """Seed 002's auth (``POST /search``)."""
     return {"moi-key": key}
 
 
 def _docs(client, key: str, volume_id: str) -> list[dict]:  # noqa: ANN001
-    return ok_data(client.get(f"/datasets/{volume_id}/documents", headers=_as(key)))["list"]
+    return ok003(client.get(f"/datasets/{volume_id}/documents", headers=_as(key)))["list"]
 
 
 def _found(client, key: str, volume_id: str) -> list[dict]:  # noqa: ANN001
-    data = ok_data(client.post("/search", headers=_as(key), json={"query": QUERY, "volume_id": volume_id,
+    data = ok_data(client.post("/search", headers=_moi(key), json={"query": QUERY, "volume_id": volume_id,
                                                                     "retrieval_strategy": "full_text", "k": 5}))
     return data["results"]
 
@@ -64,7 +71,7 @@ def test_same_file_two_tenants_two_documents(client, shared) -> None:
         assert doc["segment_count"] >= 1 and doc["status"] == "completed"
         hits = _found(client, key, vol)
         assert hits and {h["document"]["id"] for h in hits} == {doc["id"]}
-    admin = ok_data(client.get(f"/datasets/{vol}/documents"))["list"]
+    admin = ok003(client.get(f"/datasets/{vol}/documents", headers=BEARER))["list"]
     assert {d["id"] for d in admin} == {doc_a[0]["id"], doc_b[0]["id"]}
 
 
@@ -84,17 +91,17 @@ def test_rename_disable_and_delete_stay_within_the_tenant(client, shared) -> Non
     vol = shared["volume"]
     doc_a = _docs(client, KEY_A, vol)[0]["id"]
     doc_b = _docs(client, KEY_B, vol)[0]["id"]
-    ok_data(client.post(f"/datasets/{vol}/documents/{doc_a}/name", json={"name": "mine.txt"}, headers=_as(KEY_A)))
+    ok003(client.post(f"/datasets/{vol}/documents/{doc_a}/name", json={"name": "mine.txt"}, headers=_as(KEY_A)))
     assert _docs(client, KEY_B, vol)[0]["name"] == "same.txt"
-    ok_data(client.post(f"/datasets/{vol}/documents/{doc_a}/enabled", json={"enabled": False}, headers=_as(KEY_A)))
+    ok003(client.post(f"/datasets/{vol}/documents/{doc_a}/enabled", json={"enabled": False}, headers=_as(KEY_A)))
     assert _found(client, KEY_A, vol) == []
     assert {h["document"]["id"] for h in _found(client, KEY_B, vol)} == {doc_b}
-    ok_data(client.post(f"/datasets/{vol}/documents/{doc_a}/delete", headers=_as(KEY_A)))
+    ok003(client.post(f"/datasets/{vol}/documents/{doc_a}/delete", headers=_as(KEY_A)))
     assert _docs(client, KEY_A, vol) == []
     # B's document, its chunks and its segments survive A's delete
     assert [d["id"] for d in _docs(client, KEY_B, vol)] == [doc_b]
     assert {h["document"]["id"] for h in _found(client, KEY_B, vol)} == {doc_b}
-    segments = ok_data(client.get(f"/datasets/{vol}/documents/{doc_b}/segments", headers=_as(KEY_B)))["list"]
+    segments = ok003(client.get(f"/datasets/{vol}/documents/{doc_b}/segments", headers=_as(KEY_B)))["list"]
     assert segments and all("Cape Verlo" in s["content"] for s in segments)
 
 
@@ -106,9 +113,9 @@ def test_a_tenant_key_cannot_read_another_tenants_volume(client, shared) -> None
         other.tenant_code = "iso-b"
         other_id = other.id
     response = client.get(f"/datasets/{other_id}", headers=_as(KEY_A))
-    assert response.status_code == 404 and response.json()["code"] == "ErrNotFound", response.text
+    assert response.status_code == 404 and response.json()["code"] == "not_found", response.text
     assert client.get(f"/datasets/{other_id}/queries", headers=_as(KEY_A)).status_code == 404
-    assert ok_data(client.get(f"/datasets/{other_id}", headers=_as(KEY_B)))["id"] == other_id
+    assert ok003(client.get(f"/datasets/{other_id}", headers=_as(KEY_B)))["id"] == seed003.to_uuid(other_id)
     # the shared volume: each tenant sees it, with its own counts only
-    detail = ok_data(client.get(f"/datasets/{shared['volume']}", headers=_as(KEY_B)))
+    detail = ok003(client.get(f"/datasets/{shared['volume']}", headers=_as(KEY_B)))
     assert detail["document_count"] == 1
